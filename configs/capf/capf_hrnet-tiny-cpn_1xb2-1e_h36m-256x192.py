@@ -1,0 +1,23 @@
+# Tiny CA-PF for tests and the embedded sample: random small HRNet, narrow
+# lifter, one epoch. Same data pipeline as the W32 recipe.
+_base_ = ['./capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py']
+
+embed_dims = 16
+
+model = dict(
+    backbone=dict(
+        extra=dict(
+            stage1=dict(num_blocks=(1, ), num_channels=(8, )),
+            stage2=dict(num_blocks=(1, 1), num_channels=(4, 8)),
+            stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(4, 8, 16)),
+            stage4=dict(num_modules=2, num_blocks=(1, 1, 1, 1), num_channels=(4, 8, 16, 32))),
+        init_cfg=None),
+    neck=dict(feat_channels=(4, 8, 16, 32), embed_dims=embed_dims, num_blocks=2, num_heads=2,
+              num_points=2),
+    head=dict(embed_dims=embed_dims, num_blocks=1, num_heads=2))
+
+train_cfg = dict(max_epochs=1)
+param_scheduler = [dict(type='ExponentialLR', gamma=0.99, by_epoch=True, end=1)]
+train_dataloader = dict(batch_size=2)
+val_dataloader = dict(batch_size=2)
+test_dataloader = val_dataloader

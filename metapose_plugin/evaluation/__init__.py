@@ -1,0 +1,3 @@
+from .metrics import H36MMetric
+
+__all__ = ['H36MMetric']

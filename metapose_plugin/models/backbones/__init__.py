@@ -1,0 +1,3 @@
+from .hrnet_context_encoder import HRNetContextEncoder
+
+__all__ = ['HRNetContextEncoder']

@@ -1,0 +1,3 @@
+from .regression_heads import ContextLiftingHead
+
+__all__ = ['ContextLiftingHead']

@@ -1,0 +1,156 @@
+"""Per-joint text prompts of MetaPose.
+
+The template, joint names, body parts and the 15 Human3.6M action
+descriptions are the strings of the MetaPose reference training script
+(Visual-Pose-Lab/MetaPose, ``train.py``, commit cfec06c); they are data, not
+code, and are reproduced verbatim so that converted checkpoints see the
+prompts they were trained with.
+"""
+from typing import List, Optional, Sequence
+
+H36M_JOINT_NAMES = ('pelvis', 'right hip', 'right knee', 'right ankle', 'left hip', 'left knee',
+                    'left ankle', 'belly', 'neck', 'nose', 'head', 'left shoulder', 'left elbow',
+                    'left wrist', 'right shoulder', 'right elbow', 'right wrist')
+
+H36M_JOINT_PARTS = ('body', 'leg', 'leg', 'leg', 'leg', 'leg', 'leg', 'body', 'body', 'head',
+                    'head', 'arm', 'arm', 'arm', 'arm', 'arm', 'arm')
+
+H36M_ACTION_DESCRIPTIONS = {
+    'Directions':
+    'The person stands or sits while using gestures or body movements to indicate a direction. '
+    'This might involve pointing to a location, waving, or turning the body towards a target',
+    'Discussion':
+    'The person performs actions associated with conversations, using hand gestures, head '
+    'movements, and eye contact. This may include gesturing while talking, nodding, or adopting '
+    'thinking or explaining poses',
+    'Eating':
+    'The person mimics eating behaviors, usually while seated. This could involve picking up '
+    'food, using utensils, chewing, or drinking, all related to mealtime activities',
+    'Greeting':
+    'The person performs gestures of greeting, such as waving, nodding, shaking hands, or using '
+    'other polite gestures to welcome or acknowledge someone',
+    'Phoning':
+    'The person acts as if holding a phone, simulating phone-related actions like placing a hand '
+    'to the ear, talking, and listening during a phone call',
+    'Posing':
+    'The person adopts specific poses, usually remaining still. These poses might be exaggerated '
+    'or stylized, simulating scenarios where the person is intentionally posing, such as for a '
+    'photograph',
+    'Purchases':
+    'The person performs actions related to shopping, such as selecting items, examining goods, '
+    'or mimicking the action of paying, often involving reaching out and pretending to hold '
+    'objects',
+    'Sitting':
+    'The person sits in a chair or another surface. The actions might include adjusting the '
+    'posture, crossing legs, stretching, or resting while seated',
+    'SittingDown':
+    'The person transitions from standing to sitting. This process includes scanning for a seat, '
+    'slowly bending the knees, and sitting down on a surface',
+    'Smoking':
+    'The person mimics smoking, including holding a cigarette or e-cigarette, bringing it to the '
+    'lips, inhaling, and exhaling',
+    'TakingPhoto':
+    'The person simulates the role of a photographer, usually holding an imaginary camera with '
+    'both hands, pointing it at a person, pressing the shutter, or adjusting the angle for a shot',
+    'Waiting':
+    'The person performs actions related to waiting. This often includes standing or sitting with '
+    'slight movements, such as shifting weight, checking a watch, or looking around, conveying '
+    'impatience or boredom',
+    'Walking':
+    'The person walks naturally in the scene, with steady steps and relaxed posture. This action '
+    'involves typical arm swings and regular walking motion',
+    'WalkDog':
+    'The person simulates walking a dog, which may involve holding a leash in one hand, '
+    'occasionally glancing at the "dog" and adjusting the pace based on its movement',
+    'WalkTogether':
+    'The person performs actions that represent walking alongside another person, syncing steps, '
+    'occasionally exchanging glances or engaging in side conversations while walking together',
+}
+
+ACTION_TEMPLATE = ('The {joint} joint located on the {part} part is engaged in an action where '
+                   'the person is {action} characterized by {description}')
+AGNOSTIC_TEMPLATE = 'The {joint} joint located on the {part} part of a person'
+
+
+class JointPromptBuilder:
+    """Build the K per-joint prompt strings of MetaPose for an action.
+
+    Args:
+        joint_names (Sequence[str]): K joint names. Defaults to the reference's
+            H36M names (note: index 7 is called ``belly``, 8 ``neck``, 9
+            ``nose``).
+        joint_parts (Sequence[str]): K body-part names, same order.
+        action_descriptions (dict[str, str]): action name -> description.
+        action_agnostic (bool): If True, prompts name only the joint and its
+            body part (no ground-truth action needed: in-the-wild video).
+            Default: False.
+    """
+
+    def __init__(self,
+                 joint_names: Sequence[str] = H36M_JOINT_NAMES,
+                 joint_parts: Sequence[str] = H36M_JOINT_PARTS,
+                 action_descriptions: Optional[dict] = None,
+                 action_agnostic: bool = False) -> None:
+        if len(joint_names) != len(joint_parts):
+            raise ValueError(f'JointPromptBuilder: {len(joint_names)} joint_names but '
+                             f'{len(joint_parts)} joint_parts')
+        self.joint_names = tuple(joint_names)
+        self.joint_parts = tuple(joint_parts)
+        self.action_descriptions = dict(action_descriptions or H36M_ACTION_DESCRIPTIONS)
+        self.action_agnostic = action_agnostic
+
+    @property
+    def num_joints(self) -> int:
+        """K, the number of prompts per action."""
+        return len(self.joint_names)
+
+    def _description(self, action: str) -> str:
+        if action not in self.action_descriptions:
+            raise KeyError(f'JointPromptBuilder: action {action!r} has no description; known '
+                           f'actions: {sorted(self.action_descriptions)}')
+        return self.action_descriptions[action]
+
+    def build(self, action: Optional[str] = None, slot_action: Optional[str] = None) -> List[str]:
+        """Return the K prompts of one action.
+
+        Args:
+            action (str, optional): Action whose description is used. Ignored
+                (may be None) in action-agnostic mode.
+            slot_action (str, optional): Word written in the template's action
+                slot; defaults to ``action``. Only the faithful row builder
+                passes a different one.
+
+        Returns:
+            list[str]: K prompt strings in joint order.
+        """
+        if self.action_agnostic:
+            return [
+                AGNOSTIC_TEMPLATE.format(joint=joint, part=part)
+                for joint, part in zip(self.joint_names, self.joint_parts)
+            ]
+        description = self._description(action)
+        slot = action if slot_action is None else slot_action
+        return [
+            ACTION_TEMPLATE.format(joint=joint, part=part, action=slot, description=description)
+            for joint, part in zip(self.joint_names, self.joint_parts)
+        ]
+
+    def build_reference_rows(self, actions: Sequence[str],
+                             action_set: Sequence[str]) -> List[List[str]]:
+        """Reproduce the reference ``train.py`` prompt rows (faithful mode).
+
+        Row ``i`` uses the description of ``action_set[i]`` but writes the
+        i-th *batch* action ``actions[i]`` into the action slot (a quirk of
+        the reference, fixture README behaviour 6).
+
+        Args:
+            actions (Sequence[str]): The B per-sample actions of the batch.
+            action_set (Sequence[str]): The A distinct actions, in row order.
+
+        Returns:
+            list[list[str]]: A rows of K prompts.
+        """
+        if len(action_set) > len(actions):
+            raise ValueError(f'JointPromptBuilder: action_set has {len(action_set)} entries but '
+                             f'the batch only {len(actions)} actions')
+        return [self.build(action, slot_action=actions[i]) for i, action in enumerate(action_set)]

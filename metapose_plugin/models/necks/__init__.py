@@ -1,0 +1,3 @@
+from .capf_context_neck import CAPFContextNeck
+
+__all__ = ['CAPFContextNeck']

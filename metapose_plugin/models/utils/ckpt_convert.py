@@ -1,0 +1,145 @@
+"""Convert reference checkpoints to this package's parameter names.
+
+A conversion is a rename table: ordered ``(pattern, replacement)`` regular
+expressions, the first one that fully matches a key renames it.
+"""
+import re
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from torch import Tensor
+
+RenameTable = Sequence[Tuple[str, str]]
+
+# HRNet: original HRNet and MMPose use the same names; the heatmap layer of
+# the original (``final_layer``) and MMPose's ``head.*`` are not part of the
+# encoder.
+HRNET_IGNORE = (r'final_layer\..*', r'head\..*', r'keypoint_head\..*')
+HRNET_RENAMES = ((r'(conv[12]|bn[12]|layer1|transition[123]|stage[234])\.(.*)', r'\1.\2'), )
+
+# CA-PF ``volume_net`` (``PoseTransformer``) -> ContextPoseLifter neck/head.
+CAPF_LIFTER_RENAMES = (
+    (r'Spatial_pos_embed', r'neck.pos_embed'),
+    (r'(coord_embed|feat_embed)\.(.*)', r'neck.\1.\2'),
+    (r'context_blocks\.(\d+)\.(norm1|norm2|mlp)\.(.*)', r'neck.blocks.\1.\2.\3'),
+    (r'context_blocks\.(\d+)\.(attention_weights|sampling_offsets|embed_proj)\.(.*)',
+     r'neck.blocks.\1.attn.\2.\3'),
+    (r'res_blocks\.(.*)', r'head.scale_blocks.\1'),
+    (r'joint_blocks\.(.*)', r'head.joint_blocks.\1'),
+    (r'head\.0\.(weight|bias)', r'head.final_norm.\1'),
+    (r'head\.1\.(weight|bias)', r'head.fc.\1'),
+)
+
+
+def rename_state_dict(state_dict: Dict[str, Tensor],
+                      renames: RenameTable,
+                      ignore: Sequence[str] = (),
+                      expected_keys: Optional[Iterable[str]] = None,
+                      strict: bool = True,
+                      source: str = 'checkpoint') -> Tuple[Dict[str, Tensor], List[str], List[str]]:
+    """Rename the keys of a state dict with a table of regular expressions.
+
+    Args:
+        state_dict (dict[str, Tensor]): Source parameters.
+        renames (Sequence[tuple[str, str]]): Ordered ``(pattern,
+            replacement)`` pairs; the first pattern that fully matches a key
+            gives its new name (``re`` replacement syntax).
+        ignore (Sequence[str]): Patterns of source keys to drop silently.
+        expected_keys (Iterable[str], optional): Keys the target expects;
+            those not produced are reported as missing. Defaults to None (no
+            missing-key check).
+        strict (bool): Raise a ``KeyError`` listing the missing and
+            unexpected keys if there are any. Defaults to True.
+        source (str): Name of the checkpoint for error messages.
+
+    Returns:
+        tuple: ``(converted, missing, unexpected)``: the renamed state dict,
+        expected keys not produced, and source keys no rule matched.
+    """
+    converted, unexpected = {}, []
+    for key, value in state_dict.items():
+        if any(re.fullmatch(p, key) for p in ignore):
+            continue
+        for pattern, replacement in renames:
+            if re.fullmatch(pattern, key):
+                new_key = re.sub(f'^(?:{pattern})$', replacement, key)
+                if new_key in converted:
+                    raise KeyError(f'{source}: two keys map to {new_key!r}')
+                converted[new_key] = value
+                break
+        else:
+            unexpected.append(key)
+    missing = [] if expected_keys is None else sorted(set(expected_keys) - set(converted))
+    if strict and (missing or unexpected):
+        raise KeyError(f'{source}: cannot convert the state dict; missing keys {missing}, '
+                       f'unexpected keys {unexpected}')
+    return converted, missing, unexpected
+
+
+def unwrap_state_dict(checkpoint: dict) -> Dict[str, Tensor]:
+    """The parameter dict of a checkpoint: ``checkpoint['state_dict']`` or
+    ``checkpoint['model']`` when present, else the checkpoint itself."""
+    for field in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(field), dict):
+            return checkpoint[field]
+    return checkpoint
+
+
+def strip_prefix(state_dict: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
+    """Remove ``prefix`` from the keys that start with it (others unchanged)."""
+    return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in state_dict.items()}
+
+
+def convert_hrnet_checkpoint(checkpoint: dict,
+                             prefix: str = '',
+                             expected_keys: Optional[Iterable[str]] = None,
+                             strict: bool = True
+                             ) -> Tuple[Dict[str, Tensor], List[str], List[str]]:
+    """HRNet weights (original ``.pth`` or MMPose top-down ``backbone.*``) ->
+    :class:`HRNetContextEncoder` keys.
+
+    Args:
+        checkpoint (dict): Loaded checkpoint or state dict. ``module.`` and
+            ``backbone.`` prefixes are removed; ``final_layer.*`` and MMPose
+            ``head.*`` are dropped.
+        prefix (str): Prefix of the output keys, e.g. ``'backbone.'`` for a
+            :class:`ContextPoseLifter`. Defaults to ''.
+        expected_keys (Iterable[str], optional): See
+            :func:`rename_state_dict`.
+        strict (bool): See :func:`rename_state_dict`. Defaults to True.
+
+    Returns:
+        tuple: ``(converted, missing, unexpected)``.
+    """
+    state_dict = strip_prefix(strip_prefix(unwrap_state_dict(checkpoint), 'module.'), 'backbone.')
+    renames = [(p, prefix + r) for p, r in HRNET_RENAMES]
+    return rename_state_dict(state_dict, renames, HRNET_IGNORE, expected_keys, strict,
+                             source='HRNet checkpoint')
+
+
+def convert_capf_checkpoint(checkpoint: dict,
+                            expected_keys: Optional[Iterable[str]] = None,
+                            strict: bool = True
+                            ) -> Tuple[Dict[str, Tensor], List[str], List[str]]:
+    """CA-PF weights -> :class:`ContextPoseLifter` keys (``backbone.*``,
+    ``neck.*``, ``head.*``).
+
+    Accepts the reference ``best_epoch.bin`` (``{'model': state_dict}`` with
+    ``module.`` prefixes, keys ``backbone.*`` and ``volume_net.*``) or a bare
+    ``volume_net`` state dict.
+
+    Args:
+        checkpoint (dict): Loaded checkpoint or state dict.
+        expected_keys (Iterable[str], optional): Keys of the target model,
+            e.g. ``model.state_dict().keys()``. Defaults to None.
+        strict (bool): See :func:`rename_state_dict`. Defaults to True.
+
+    Returns:
+        tuple: ``(converted, missing, unexpected)``.
+    """
+    state_dict = strip_prefix(strip_prefix(unwrap_state_dict(checkpoint), 'module.'),
+                              'volume_net.')
+    renames = [*CAPF_LIFTER_RENAMES,
+               *((r'backbone\.' + p, r'backbone.' + r) for p, r in HRNET_RENAMES)]
+    ignore = [r'backbone\.' + p for p in HRNET_IGNORE]
+    return rename_state_dict(state_dict, renames, ignore, expected_keys, strict,
+                             source='CA-PF checkpoint')

@@ -1,0 +1,3 @@
+from ._utils import get_packed_inputs
+
+__all__ = ['get_packed_inputs']

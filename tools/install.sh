@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Brings a machine with only Python 3.11 to the full metapose_plugin stack.
+# Idempotent: every step checks what is installed and skips what is in place.
+# Why each step looks the way it does: README.md, section "Install notes".
+# On a machine with CUDA, mmcv's CUDA ops are built too (FORCE_CUDA).
+set -euo pipefail
+
+PY=${PYTHON:-python}
+PIP="$PY -m pip"
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+step() { echo "[install] $*"; }
+check() { $PY -c "$1" >/dev/null 2>&1; }
+
+step "build tools (setuptools<81 keeps the pkg_resources that mmcv's setup.py imports)"
+check "import setuptools, wheel, ninja; assert int(setuptools.__version__.split('.')[0]) < 81" ||
+    $PIP install -q "setuptools>=64,<81" wheel six ninja
+
+# The registry's default torch 2.13.0 build carries CUDA libraries and runs on
+# a CPU-only machine; torchvision 0.28.0 only imports against it. "===" (PEP 440
+# arbitrary equality) skips the local "+cpu" file that pip's find-links prefer.
+step "torch 2.13.0 + torchvision 0.28.0"
+check "import torch, torchvision.ops; assert torch.__version__.split('+')[0] == '2.13.0' and torch.__version__ != '2.13.0+cpu'" ||
+    $PIP install -q "torch===2.13.0" "torchvision==0.28.0"
+
+# Runtime dependencies of mmengine/mmcv/mmpose/mmdet, listed by hand because
+# mmpose and mmdet are installed with --no-deps below. opencv-python<5: the
+# 2023 OpenMMLab releases are untested against OpenCV 5.
+step "runtime dependencies"
+check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
+    $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy \
+        pycocotools shapely terminaltables matplotlib "opencv-python<5" pillow cython \
+        "transformers>=4.40" tensorboard pytest
+
+# mmcv with compiled ops (mmcv-lite has none, and mmpose.models needs them),
+# built against the torch above: no build isolation, or pip would compile it
+# against another torch in a throw-away environment. pip caches the wheel, so
+# a reinstall on the same machine does not compile again.
+step "mmcv 2.1.0 with ops (compiles on first install: about 25 minutes on 2 cores)"
+if ! check "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'"; then
+    export MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)}
+    if check "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+        export FORCE_CUDA=1
+        export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$($PY -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")}
+    fi
+    $PIP install -q --no-build-isolation "mmcv==2.1.0"
+fi
+
+# Without their declared requirements: those would replace the pinned torch
+# (newest torchvision) and pull chumpy, which does not build under isolation
+# and which mmpose never imports.
+step "mmpose 1.3.2 and mmdet 3.3.0"
+check "import mmpose, mmdet; assert mmpose.__version__ == '1.3.2' and mmdet.__version__ == '3.3.0'" ||
+    $PIP install -q --no-deps "mmpose==1.3.2" "mmdet==3.3.0"
+
+# The xtcocotools wheel is compiled against NumPy 1 and fails under NumPy 2.
+step "xtcocotools 1.14.3 built against the installed NumPy"
+check "import xtcocotools.mask" ||
+    $PIP install -q --no-deps --no-binary xtcocotools --no-build-isolation "xtcocotools==1.14.3"
+
+step "metapose_plugin (editable)"
+check "import metapose_plugin, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(metapose_plugin.__file__), '$here/metapose_plugin') else 1)" ||
+    $PIP install -q --no-deps --no-build-isolation -e "$here"
+
+step "import check"
+$PY -c "import torchvision, mmcv.ops, mmpose.models, mmpose.apis, mmdet.models, xtcocotools.mask, metapose_plugin; print('[install] stack ok')"
