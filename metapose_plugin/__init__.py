@@ -5,7 +5,8 @@ registries (``MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``,
 ``INFERENCERS``, ``HOOKS``), so a config only needs
 ``custom_imports = dict(imports=['metapose_plugin'])``.
 """
-from . import apis, datasets, engine, evaluation, models  # noqa: F401 (registration)
+from . import (apis, datasets, engine, evaluation, models,  # noqa: F401 (registration)
+               visualization)
 from .utils import register_all_modules
 from .version import __version__
 

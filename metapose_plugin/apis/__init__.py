@@ -1,1 +1,3 @@
-from . import inferencers  # noqa: F401
+from .inferencers import MetaPose3DInferencer
+
+__all__ = ['MetaPose3DInferencer']

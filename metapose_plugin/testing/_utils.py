@@ -122,7 +122,8 @@ def get_packed_inputs(batch_size: int,
             center=center.astype(np.float32),
             scale=scale.astype(np.float32),
             frame_size=(frame_w, frame_h),
-            flip=False))
+            flip=False,
+            flip_direction=None))
         data_sample.gt_instances = gt_instances
         data_sample.gt_instance_labels = gt_instance_labels
         samples.append(

@@ -196,7 +196,7 @@ def _parse_npz_name(name: str, index: int, path: str) -> dict:
 def read_mmpose_npz(path: str, camera_param_file: str,
                     keypoint_2d_det_file: Optional[str], keypoint_2d_src: str,
                     num_keypoints: int) -> Dict[str, np.ndarray]:
-    """Read MMPose's H36M layout (``tools/dataset_converters/preprocess_h36m``).
+    """Read MMPose's H36M layout (made by its ``preprocess_h36m.py``).
 
     Found in the files (checked on the sample against the CA-PF pickle of the
     same frames): ``S`` (N, K, 4) is camera-frame metres plus a visibility

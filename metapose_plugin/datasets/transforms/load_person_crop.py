@@ -33,9 +33,10 @@ class LoadPersonCrop(BaseTransform):
     ``sample_idx`` (named in errors).
 
     Modified keys: ``keypoints`` (crop pixels, float32). Added keys: ``img``
-    (H, W, 3) uint8 BGR, ``img_shape`` (H, W), ``ori_shape`` (shape of the
-    decoded file), ``input_size`` (W, H), ``input_center``,
-    ``input_scale``.
+    (H, W, 3) uint8 BGR, ``img_shape`` (H, W), ``ori_shape`` (h, w of the
+    decoded file; with ``reduced_decode`` the reduced size times the factor,
+    so rounded up to a multiple of it), ``input_size`` (W, H),
+    ``input_center``, ``input_scale``.
 
     Args:
         input_size (tuple[int, int]): Crop size (W, H). Defaults to
@@ -103,7 +104,8 @@ class LoadPersonCrop(BaseTransform):
             if img.shape[:2] != (height, width):
                 raise ValueError(
                     f'{where}: pre-cropped image {path!r} has size '
-                    f'{img.shape[1]}x{img.shape[0]}, expected {width}x{height}')
+                    f'{img.shape[1]}x{img.shape[0]}, expected '
+                    f'{width}x{height}')
             ori_shape = img.shape[:2]
         else:
             factor, flag = self._reduction(matrix)

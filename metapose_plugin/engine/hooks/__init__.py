@@ -1,1 +1,3 @@
-__all__ = []
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+
+__all__ = ['AtomicCheckpointHook']

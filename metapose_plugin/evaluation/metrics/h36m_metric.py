@@ -14,12 +14,11 @@ def _to_numpy(value, name: str) -> np.ndarray:
     if hasattr(value, 'detach'):
         value = value.detach().cpu().numpy()
     array = np.asarray(value, dtype=np.float64)
-    if array.ndim == 3 and array.shape[0] == 1:
-        array = array[0]
-    if array.ndim != 2 or array.shape[-1] != 3:
+    if array.ndim not in (2, 3) or array.shape[-1] != 3 or (
+            array.ndim == 3 and array.shape[0] != 1):
         raise ValueError(f'H36MMetric: {name} has shape {array.shape}, '
                          'expected (1, K, 3) or (K, 3)')
-    return array
+    return array.reshape(-1, 3)
 
 
 @METRICS.register_module()
@@ -45,16 +44,13 @@ class H36MMetric(BaseMetric):
     camera-frame metres, and the ``action`` metainfo (canonical name).
 
     Args:
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        collect_device (str): ``'cpu'`` or ``'gpu'``, see
+            :class:`mmengine.evaluator.BaseMetric`. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the keys. Defaults to None.
+        collect_dir (str, optional): See BaseMetric. Defaults to None.
     """
 
     default_prefix: Optional[str] = None
-
-    def __init__(self,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
-        super().__init__(collect_device=collect_device, prefix=prefix)
 
     def process(self, data_batch: Optional[dict],
                 data_samples: Sequence[dict]) -> None:
@@ -71,7 +67,10 @@ class H36MMetric(BaseMetric):
                 raise ValueError(
                     f'H36MMetric: prediction {pred.shape} and lifting_target '
                     f'{gt.shape} differ in shape (sample {index})')
-            aligned = compute_similarity_transform(pred, gt)
+            if np.ptp(pred, axis=0).any():
+                aligned = compute_similarity_transform(pred, gt)
+            else:  # a collapsed pose: the best similarity has scale 0
+                aligned = np.broadcast_to(gt.mean(0), gt.shape)
             self.results.append(
                 dict(
                     action=str(sample['action']),

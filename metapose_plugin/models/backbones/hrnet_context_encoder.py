@@ -53,7 +53,8 @@ class HRNetContextEncoder(HRNet):
 
     def train(self, mode: bool = True) -> 'HRNetContextEncoder':
         """Keep the frozen encoder in eval mode whatever ``mode`` is."""
-        return super().train(False)
+        super().train(False)
+        return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """Encode a normalised image batch.

@@ -57,8 +57,11 @@ class CLIPJointPromptEncoder(BaseModule):
         action_agnostic (bool): Prompts without the action (in-the-wild
             inference): one prompt row for every sample. Defaults to False.
         faithful (bool): Reference behaviour: unshifted pooling index and the
-            ``train.py`` action-slot quirk when building prompts. Defaults
-            to False.
+            ``train.py`` action-slot quirk when building prompts (row i: the
+            description of the i-th distinct action, the i-th batch action in
+            the slot). The reference orders distinct actions by Python's
+            string hash (``list(set(actions))``); here they are in order of
+            first appearance, so rows are reproducible. Defaults to False.
         train_prompts (bool): Whether ``learnable_prompts`` requires grad.
             The reference never optimised them (use False with
             ``faithful``). Defaults to True.
@@ -124,6 +127,7 @@ class CLIPJointPromptEncoder(BaseModule):
         self.learnable_prompts = nn.Parameter(
             torch.empty(num_joints * num_prompt_tokens, width), requires_grad=train_prompts)
         self._reset_prompts()
+        self._token_cache: Dict[Hashable, Tensor] = {}
         self._cache: Dict[Hashable, Tensor] = {}
         self._cache_state: Optional[Tuple] = None
 
@@ -204,6 +208,10 @@ class CLIPJointPromptEncoder(BaseModule):
         eot = token_ids.flatten(0, 1).argmax(dim=-1)
         if not self.faithful:
             eot = eot + N
+            if (eot >= S).any():
+                raise ValueError(f'CLIPJointPromptEncoder: a prompt has its end-of-text token '
+                                 f'beyond position {S - N - 1}, so the {N}-token shift cuts it '
+                                 f'off; tokenize with max_length {S - N} (see tokenize)')
         pooled = hidden[torch.arange(A * K, device=hidden.device), eot]
         return self.text_projection(pooled).view(A, K, -1)
 
@@ -224,12 +232,17 @@ class CLIPJointPromptEncoder(BaseModule):
             keys = action_set
         return keys, [action_set.index(action) for action in actions]
 
-    def _build_row(self, key: Hashable) -> List[str]:
-        if key is None:
-            return self.builder.build()
-        if isinstance(key, tuple):
-            return self.builder.build(key[0], slot_action=key[1])
-        return self.builder.build(key)
+    def _row_ids(self, key: Hashable) -> Tensor:
+        """Token ids (K, S) of one prompt row, tokenized once per key."""
+        if key not in self._token_cache:
+            if key is None:
+                prompts = self.builder.build()
+            elif isinstance(key, tuple):
+                prompts = self.builder.build(key[0], slot_action=key[1])
+            else:
+                prompts = self.builder.build(key)
+            self._token_cache[key] = self.tokenize(prompts)
+        return self._token_cache[key]
 
     def _use_cache(self) -> bool:
         """Cache when no gradient can reach the prompts; reset the cache when
@@ -259,12 +272,12 @@ class CLIPJointPromptEncoder(BaseModule):
         """
         keys, index = self._prompt_rows(list(actions))
         if not self._use_cache():
-            ids = torch.stack([self.tokenize(self._build_row(key)) for key in keys])
+            ids = torch.stack([self._row_ids(key) for key in keys])
             rows = self.encode_tokens(ids)
         else:
             missing = [key for key in keys if key not in self._cache]
             if missing:
-                ids = torch.stack([self.tokenize(self._build_row(key)) for key in missing])
+                ids = torch.stack([self._row_ids(key) for key in missing])
                 for key, feats in zip(missing, self.encode_tokens(ids).detach()):
                     self._cache[key] = feats
             rows = torch.stack([self._cache[key] for key in keys])

@@ -2,7 +2,7 @@
 from typing import Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
@@ -39,8 +39,8 @@ class CAPFContextNeck(BaseModule):
         num_heads (int): Deformable heads M. Defaults to 4.
         num_points (int): Points P per head. Defaults to 4.
         mlp_ratio (float): MLP ratio of the blocks. Defaults to 2.0.
-        drop_path_rate (float): Last block's stochastic-depth rate (linspace
-            from 0). Defaults to 0.2.
+        drop_path_range (tuple[float, float]): Stochastic-depth rates of the
+            first and last block (linspace). Defaults to (0.0, 0.2).
         norm_eps (float): LayerNorm epsilon of the blocks. Defaults to 1e-5.
         input_size (tuple[int, int]): Crop size (w, h). Defaults to
             (192, 256).
@@ -57,7 +57,7 @@ class CAPFContextNeck(BaseModule):
                  num_heads: int = 4,
                  num_points: int = 4,
                  mlp_ratio: float = 2.0,
-                 drop_path_rate: float = 0.2,
+                 drop_path_range: Tuple[float, float] = (0.0, 0.2),
                  norm_eps: float = 1e-5,
                  input_size: Tuple[int, int] = (192, 256),
                  use_kernel: bool = False,
@@ -69,7 +69,9 @@ class CAPFContextNeck(BaseModule):
         self.feat_embed = nn.ModuleList(nn.Linear(c, embed_dims) for c in feat_channels)
         self.pos_embed = nn.Parameter(
             torch.zeros(1, len(feat_channels) + 1, num_keypoints, embed_dims))
-        self.blocks = nn.ModuleList(
+        # MMEngine's ModuleList, so that init_weights reaches each block's
+        # Deformable-DETR init (a torch ModuleList has no init_weights).
+        self.blocks = ModuleList(
             DeformableContextBlock(
                 embed_dims,
                 feat_channels,
@@ -80,7 +82,7 @@ class CAPFContextNeck(BaseModule):
                 norm_eps=norm_eps,
                 padding_mode='border',
                 use_kernel=use_kernel)
-            for rate in drop_path_rates(0.0, drop_path_rate, num_blocks))
+            for rate in drop_path_rates(drop_path_range[0], drop_path_range[1], num_blocks))
 
     def init_weights(self) -> None:
         """Zero positional embedding, Deformable-DETR init of the blocks."""

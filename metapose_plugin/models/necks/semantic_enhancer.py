@@ -3,7 +3,7 @@ from typing import Sequence, Tuple
 
 import torch
 from mmcv.cnn.bricks import DropPath
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
@@ -131,7 +131,7 @@ class SemanticEnhancer(BaseModule):
         self.num_levels = len(feat_channels)
         self.num_keypoints = num_keypoints
         self.query_embed = nn.Embedding(self.num_levels * num_keypoints, embed_dims)
-        self.blocks = nn.ModuleList(
+        self.blocks = ModuleList(
             SemanticDeformableBlock(
                 embed_dims,
                 feat_channels,

@@ -2,7 +2,7 @@
 from typing import Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
@@ -47,7 +47,7 @@ class SpatialEnhancer(BaseModule):
                  norm_eps: float = 1e-5,
                  init_cfg: dict = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.blocks = nn.ModuleList(
+        self.blocks = ModuleList(
             DeformableContextBlock(
                 embed_dims,
                 feat_channels,

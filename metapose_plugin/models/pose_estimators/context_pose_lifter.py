@@ -103,9 +103,13 @@ class ContextPoseLifter(PoseLifter):
         return self.head.forward(self.extract_feat(inputs, data_samples))
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        """Losses of a batch: ``loss_pose3d`` (MPJPE, metres)."""
-        return self.head.loss(
+        """Losses of a batch: ``loss_pose3d`` (MPJPE, metres), plus the
+        neck's auxiliary losses of this forward (``neck.aux_losses``, e.g.
+        MetaPose's ``loss_kl``; CA-PF has none)."""
+        losses = self.head.loss(
             self.extract_feat(inputs, data_samples), data_samples, train_cfg=self.train_cfg)
+        losses.update(getattr(self.neck, 'aux_losses', {}))
+        return losses
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """Predict root-relative 3D joints.

@@ -143,3 +143,116 @@ def convert_capf_checkpoint(checkpoint: dict,
     ignore = [r'backbone\.' + p for p in HRNET_IGNORE]
     return rename_state_dict(state_dict, renames, ignore, expected_keys, strict,
                              source='CA-PF checkpoint')
+
+
+# MetaPose ``PoseNet`` (``pose_net.*``) -> ContextPoseLifter with MetaPoseNeck
+# and ContextLiftingHead(with_pos_embed=True).
+METAPOSE_LIFTER_RENAMES = (
+    (r'pose_net\.Spatial_pos_embed', r'neck.point_pos_embed'),
+    (r'pose_net\.Spatial_txt_embed', r'neck.text_pos_embed'),
+    (r'pose_net\.Spatial_img_embed', r'neck.level_pos_embed'),
+    (r'pose_net\.(coord_embed|text_proj|feat_embed)\.(.*)', r'neck.\1.\2'),
+    (r'pose_net\.query_embed\.weight', r'neck.semantic_enhancer.query_embed.weight'),
+    (r'pose_net\.SpatialEn\.(\d+)\.de_att\.(.*)', r'neck.spatial_enhancer.blocks.\1.attn.\2'),
+    (r'pose_net\.SpatialEn\.(\d+)\.(.*)', r'neck.spatial_enhancer.blocks.\1.\2'),
+    (r'pose_net\.SemanticEn\.(\d+)\.de_att\.(.*)', r'neck.semantic_enhancer.blocks.\1.attn.\2'),
+    (r'pose_net\.SemanticEn\.(\d+)\.(.*)', r'neck.semantic_enhancer.blocks.\1.\2'),
+    (r'pose_net\.(fusion|dist_proj)\.(.*)', r'neck.alignment.\1.\2'),
+    (r'pose_net\.dis_cross\.(.*)', r'neck.alignment.cross_attn.\1'),
+    (r'pose_net\.(scale_pos_embed|joint_pos_embed)', r'head.\1'),
+    (r'pose_net\.(scale_blocks|joint_blocks)\.(.*)', r'head.\1.\2'),
+    (r'pose_net\.head\.0\.(weight|bias)', r'head.final_norm.\1'),
+    (r'pose_net\.head\.1\.(weight|bias)', r'head.fc.\1'),
+    (r'learnable_prompts', r'text_encoder.learnable_prompts'),
+)
+
+# openai ``clip.model.CLIP`` text tower -> HF ``CLIPTextModelWithProjection``
+# parts held by CLIPJointPromptEncoder (``in_proj`` already split into
+# ``q_proj``/``k_proj``/``v_proj`` and ``text_projection`` transposed by
+# :func:`split_openai_clip_text`).
+_HF_LAYER = r'text_encoder.text_model.encoder.layers.\1.'
+OPENAI_CLIP_TEXT_RENAMES = (
+    (r'text_encoder\.token_embedding\.weight',
+     r'text_encoder.text_model.embeddings.token_embedding.weight'),
+    (r'text_encoder\.positional_embedding',
+     r'text_encoder.text_model.embeddings.position_embedding.weight'),
+    (r'text_encoder\.transformer\.resblocks\.(\d+)\.attn\.([qkv]_proj|out_proj)\.(weight|bias)',
+     _HF_LAYER + r'self_attn.\2.\3'),
+    (r'text_encoder\.transformer\.resblocks\.(\d+)\.ln_1\.(weight|bias)',
+     _HF_LAYER + r'layer_norm1.\2'),
+    (r'text_encoder\.transformer\.resblocks\.(\d+)\.ln_2\.(weight|bias)',
+     _HF_LAYER + r'layer_norm2.\2'),
+    (r'text_encoder\.transformer\.resblocks\.(\d+)\.mlp\.c_fc\.(weight|bias)',
+     _HF_LAYER + r'mlp.fc1.\2'),
+    (r'text_encoder\.transformer\.resblocks\.(\d+)\.mlp\.c_proj\.(weight|bias)',
+     _HF_LAYER + r'mlp.fc2.\2'),
+    (r'text_encoder\.ln_final\.(weight|bias)', r'text_encoder.text_model.final_layer_norm.\1'),
+    (r'text_encoder\.text_projection', r'text_encoder.text_projection.weight'),
+)
+
+# the CLIP visual tower and logit scale are not used by MetaPose
+METAPOSE_IGNORE = (r'text_encoder\.visual\..*', r'text_encoder\.logit_scale',
+                   *(r'image_encoder\.' + p for p in HRNET_IGNORE))
+
+
+def split_openai_clip_text(state_dict: Dict[str, Tensor],
+                           prefix: str = 'text_encoder.') -> Dict[str, Tensor]:
+    """Tensor surgery before renaming an openai CLIP text tower.
+
+    ``attn.in_proj_weight`` (3C, C) / ``in_proj_bias`` (3C,) are split into
+    ``attn.q_proj``/``k_proj``/``v_proj`` ``weight``/``bias`` (q, k, v order);
+    ``text_projection`` (C, C_text), used as ``x @ P``, is transposed to the
+    (C_text, C) weight of a bias-free ``nn.Linear``. Other keys are kept.
+
+    Args:
+        state_dict (dict[str, Tensor]): Source parameters.
+        prefix (str): Prefix of the text tower keys. Defaults to
+            ``'text_encoder.'``.
+
+    Returns:
+        dict[str, Tensor]: A new dict.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        match = re.fullmatch(re.escape(prefix) + r'(transformer\.resblocks\.\d+\.attn\.)in_proj_'
+                             r'(weight|bias)', key)
+        if match:
+            for name, part in zip(('q_proj', 'k_proj', 'v_proj'), value.chunk(3, dim=0)):
+                out[f'{prefix}{match.group(1)}{name}.{match.group(2)}'] = part
+        elif key == prefix + 'text_projection':
+            out[key] = value.t()
+        else:
+            out[key] = value
+    return out
+
+
+def convert_metapose_checkpoint(checkpoint: dict,
+                                expected_keys: Optional[Iterable[str]] = None,
+                                strict: bool = True
+                                ) -> Tuple[Dict[str, Tensor], List[str], List[str]]:
+    """MetaPose weights -> :class:`ContextPoseLifter` keys (``backbone.*``,
+    ``text_encoder.*``, ``neck.*``, ``head.*``).
+
+    Accepts the reference ``best_epoch_*.bin`` (``{'model': state_dict}``
+    with ``module.`` prefixes: ``image_encoder.*``, ``text_encoder.*`` (the
+    whole openai CLIP; its visual tower and ``logit_scale`` are dropped),
+    ``learnable_prompts``, ``pose_net.*``) or any subset of those keys (the
+    parity fixture has no ``image_encoder.*``). The result targets a model
+    built with ``MetaPoseNeck(faithful=True)``, ``ContextLiftingHead(
+    with_pos_embed=True)`` and ``CLIPJointPromptEncoder``; pass its
+    ``state_dict().keys()`` as ``expected_keys`` to refuse partial matches.
+
+    Args:
+        checkpoint (dict): Loaded checkpoint or state dict.
+        expected_keys (Iterable[str], optional): Keys of the target model.
+            Defaults to None (no missing-key check).
+        strict (bool): Raise on missing or unexpected keys. Defaults to True.
+
+    Returns:
+        tuple: ``(converted, missing, unexpected)``.
+    """
+    state_dict = split_openai_clip_text(strip_prefix(unwrap_state_dict(checkpoint), 'module.'))
+    renames = [*METAPOSE_LIFTER_RENAMES, *OPENAI_CLIP_TEXT_RENAMES,
+               *((r'image_encoder\.' + p, r'backbone.' + r) for p, r in HRNET_RENAMES)]
+    return rename_state_dict(state_dict, renames, METAPOSE_IGNORE, expected_keys, strict,
+                             source='MetaPose checkpoint')

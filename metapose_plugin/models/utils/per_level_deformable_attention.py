@@ -76,7 +76,7 @@ class PerLevelDeformableAttention(BaseModule):
         point s ``0.01 * (s + 1) * (cos t_h, sin t_h) / max|.|`` with
         ``t_h = 2 pi h / M``; attention weights and bias 0."""
         super().init_weights()
-        thetas = torch.arange(self.num_heads, dtype=torch.float32) * (2.0 * math.pi / self.num_heads)
+        thetas = torch.arange(self.num_heads, dtype=torch.float32) * (2 * math.pi / self.num_heads)
         # (M, 2), scaled so that the larger component is 1
         directions = torch.stack([thetas.cos(), thetas.sin()], dim=-1)
         directions = directions / directions.abs().max(dim=-1, keepdim=True).values

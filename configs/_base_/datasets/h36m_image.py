@@ -1,0 +1,57 @@
+# Human3.6M person crops for image-based lifters (CA-PF, MetaPose): dataset,
+# pipelines, dataloaders and evaluator. Model configs inherit this file with
+# `_base_`; to change the 2D source or batch size, override the dataloader
+# fields (e.g. `train_dataloader = dict(dataset=dict(keypoint_2d_src="gt"))`):
+# top-level variables of a base file are not re-read by children.
+custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
+
+dataset_type = 'H36MImageDataset'
+data_root = 'data/h36m/'
+input_size = (192, 256)  # crop (w, h), pixels
+keypoint_2d_src = 'cpn'  # 'gt' | 'cpn' | 'hrnet'
+
+meta_keys = ('id', 'img_path', 'subject', 'action', 'subaction', 'camera_id',
+             'frame_id', 'frame_size', 'flip', 'flip_direction',
+             'flip_indices', 'input_size', 'img_shape', 'ori_shape', 'center',
+             'scale')
+
+train_pipeline = [
+    dict(type='LoadPersonCrop', input_size=input_size),
+    dict(type='RandomFlipImageLifting', prob=0.5),
+    dict(type='PackPoseInputs', meta_keys=meta_keys),
+]
+test_pipeline = [
+    dict(type='LoadPersonCrop', input_size=input_size),
+    dict(type='PackPoseInputs', meta_keys=meta_keys),
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='h36m_train.pkl',
+        keypoint_2d_src=keypoint_2d_src,
+        data_prefix=dict(img='images/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='h36m_validation.pkl',
+        keypoint_2d_src=keypoint_2d_src,
+        data_prefix=dict(img='images/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='H36MMetric')
+test_evaluator = val_evaluator

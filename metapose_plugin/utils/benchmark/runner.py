@@ -1,0 +1,101 @@
+"""Run one benchmark mode on a config and format its report."""
+import os
+import platform
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+
+from .data_mode import bench_data
+from .model_build import build_random_model
+from .model_modes import bench_infer, bench_train
+from .pipeline_mode import POSE2D_CONFIG, bench_pipeline
+
+MODES = ('train', 'infer', 'data', 'pipeline')
+
+
+def machine_info(device: str) -> dict:
+    """CPU model, core count, PyTorch version and threads, and the GPU."""
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as info:
+            names = [line.split(':', 1)[1].strip() for line in info
+                     if line.startswith('model name')]
+        cpu = names[0] if names else cpu
+    info = dict(cpu=cpu, cpu_count=os.cpu_count(), torch=torch.__version__,
+                torch_threads=torch.get_num_threads())
+    if str(device).startswith('cuda'):
+        info['gpu'] = torch.cuda.get_device_name(device)
+    return info
+
+
+def run_benchmark(cfg: Config,
+                  mode: str,
+                  device: str = 'cpu',
+                  batch_size: Optional[int] = None,
+                  iters: int = 10,
+                  no_text_cache: bool = False,
+                  sample_root: str = 'data/h36m_sample',
+                  video: str = 'data/videos/demo.mp4') -> dict:
+    """Measure one mode (see ``tools/benchmark.py``) and return the report.
+
+    Args:
+        cfg (Config): Lifter config (random weights are used).
+        mode (str): ``'train'``, ``'infer'``, ``'data'`` or ``'pipeline'``.
+        device (str): ``'cpu'`` or ``'cuda[:i]'``. Defaults to ``'cpu'``.
+        batch_size (int, optional): Training batch / the large inference
+            batch; the config's ``train_dataloader.batch_size`` when None.
+        iters (int): Timed iterations (after one warm-up). Defaults to 10.
+        no_text_cache (bool): In ``'infer'`` mode, also time MetaPose with
+            text features recomputed every batch. Defaults to False.
+        sample_root (str): npz sample folder of the ``'data'`` mode.
+        video (str): Video of the ``'pipeline'`` mode.
+
+    Returns:
+        dict: ``config``, ``mode``, ``device``, ``batch_size``, ``iters``,
+        ``no_text_cache``, ``machine`` (:func:`machine_info`), ``results``
+        (name -> positive number; units in the names: ``_ms``,
+        ``_samples_per_s``, ``_fps``, ``_mib``; ratios without unit) and
+        ``notes`` (name -> how it was measured).
+    """
+    if mode not in MODES:
+        raise ValueError(f'unknown mode {mode!r}; expected one of {MODES}')
+    if str(device).startswith('cuda') and not torch.cuda.is_available():
+        raise RuntimeError(f'device {device!r} requested but CUDA is not available')
+    if iters < 1:
+        raise ValueError(f'iters must be >= 1, got {iters}')
+    batch_size = batch_size or cfg.train_dataloader.batch_size
+    notes = {}
+    if mode == 'train':
+        results, notes['peak_memory'] = bench_train(
+            build_random_model(cfg, device), cfg, batch_size, iters, device)
+        notes['train'] = ('model.train_step on a fixed get_packed_inputs batch: preprocessor, '
+                          'forward, loss, backward, optimizer; frozen image encoder')
+    elif mode == 'infer':
+        results = bench_infer(build_random_model(cfg, device), batch_size, iters, device,
+                              no_text_cache)
+        notes['infer'] = (f'model.test_step under no_grad, flip_test='
+                          f'{cfg.model.get("test_cfg", {}).get("flip_test", False)}')
+    elif mode == 'data':
+        results = bench_data(cfg, sample_root, iters)
+        notes['data'] = ('one worker: cv2.setNumThreads(0), torch threads 1; frames of '
+                         f'{sample_root} cycled (page cache)')
+    else:
+        results = bench_pipeline(cfg, video, iters, device)
+        notes['pipeline'] = ("det_model='whole_image' (no detector); 2D model: MMPose "
+                             f'{POSE2D_CONFIG[-1]} with the lifter HRNet stages; random weights')
+    return dict(config=cfg.filename, mode=mode, device=str(device), batch_size=batch_size,
+                iters=iters, no_text_cache=no_text_cache, machine=machine_info(device),
+                results=results, notes=notes)
+
+
+def format_table(report: dict) -> str:
+    """The report as a two-column text table, then the notes."""
+    rows = [(name, f'{value:.4g}') for name, value in report['results'].items()]
+    width = max(len(name) for name, _ in rows) if rows else 10
+    lines = [f'{report["mode"]} on {report["device"]} ({report["machine"]["cpu"]}), '
+             f'batch {report["batch_size"]}, {report["iters"]} iters: {report["config"]}',
+             f'{"metric":<{width}}  value', f'{"-" * width}  -----']
+    lines += [f'{name:<{width}}  {value}' for name, value in rows]
+    lines += [f'note {key}: {text}' for key, text in report['notes'].items()]
+    return '\n'.join(lines)

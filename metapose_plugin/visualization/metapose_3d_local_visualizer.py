@@ -1,0 +1,81 @@
+"""MMPose's 3D visualizer, made to run on matplotlib >= 3.10 and NumPy 2."""
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from mmengine.structures import InstanceData
+from mmpose.registry import VISUALIZERS
+from mmpose.structures import PoseDataSample
+from mmpose.visualization import Pose3dLocalVisualizer
+
+
+@contextmanager
+def _agg_tostring_rgb() -> Iterator[None]:
+    """Give ``FigureCanvasAgg`` back its ``tostring_rgb`` (removed in
+    matplotlib 3.10) for the duration of the block, built on
+    ``buffer_rgba``; a canvas that still has it is left untouched."""
+    if hasattr(FigureCanvasAgg, 'tostring_rgb'):
+        yield
+        return
+
+    def tostring_rgb(canvas: FigureCanvasAgg) -> bytes:
+        return np.asarray(canvas.buffer_rgba())[..., :3].tobytes()
+
+    FigureCanvasAgg.tostring_rgb = tostring_rgb
+    try:
+        yield
+    finally:
+        del FigureCanvasAgg.tostring_rgb
+
+
+@VISUALIZERS.register_module()
+class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
+    """MMPose's :class:`Pose3dLocalVisualizer` (2D image beside one 3D panel
+    per person) with two compatibility fixes and nothing else:
+
+    - matplotlib 3.10 removed ``FigureCanvas.tostring_rgb``, which the 3D
+      panel reads its pixels with: it is provided while a panel is drawn.
+    - NumPy 2 makes ``np.array(x, copy=False)`` raise when ``x`` is not
+      already an array (e.g. keypoints as nested lists, as read back from a
+      prediction JSON): the 2D instance fields are turned into arrays first.
+
+    Each 3D panel is drawn in its own figure, so that any number of people
+    can be shown (MMPose sizes one figure for all of them but reshapes its
+    pixels as if they were ``num_instances`` times wider), and with
+    ``num_instances >= 0`` missing people get blank panels, so that every
+    frame of a video has the same size.
+
+    Arguments are those of :class:`Pose3dLocalVisualizer`.
+    """
+
+    def _draw_3d_data_samples(self, image: np.ndarray, pose_samples: PoseDataSample,
+                              draw_gt: bool = True, num_instances: int = -1,
+                              **kwargs) -> np.ndarray:
+        """RGB image of the 3D panels, one per person, side by side."""
+        pred = pose_samples.get('pred_instances', InstanceData())
+        count = len(pred) if 'keypoints' in pred else 0
+        num_panels = count if num_instances < 0 else num_instances
+        scores_2d = kwargs.pop('scores_2d', None)
+        side = max(image.shape[:2])
+        panels = [np.full((side, side * (2 if draw_gt else 1), 3), 255, np.uint8)
+                  for _ in range(max(num_panels, 1))]
+        with _agg_tostring_rgb():
+            for index in range(min(count, num_panels)):
+                sample = PoseDataSample(metainfo=pose_samples.metainfo)
+                sample.pred_instances = pred[index:index + 1]
+                if draw_gt and 'gt_instances' in pose_samples:
+                    sample.gt_instances = pose_samples.gt_instances[index:index + 1]
+                panels[index] = super()._draw_3d_data_samples(
+                    image, sample, draw_gt=draw_gt, num_instances=1,
+                    scores_2d=None if scores_2d is None else scores_2d[index:index + 1],
+                    **kwargs).astype(np.uint8)
+        return np.concatenate(panels, axis=1)
+
+    def _draw_instances_kpts(self, image: np.ndarray, instances: InstanceData, *args,
+                             **kwargs):
+        """Draw 2D keypoints and skeletons; fields become arrays first."""
+        arrays = InstanceData(metainfo=instances.metainfo)
+        for key, value in instances.items():
+            arrays.set_field(np.asarray(value), key)
+        return super()._draw_instances_kpts(image, arrays, *args, **kwargs)

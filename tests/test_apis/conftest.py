@@ -1,0 +1,63 @@
+"""Fixtures of the inferencer tests: tiny configs, checkpoints, the video."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+VIDEO = osp.join(REPO, 'data', 'videos', 'demo.mp4')
+CAPF_TINY = osp.join(REPO, 'configs', 'capf', 'capf_hrnet-tiny-cpn_1xb2-1e_h36m-256x192.py')
+METAPOSE_TINY = osp.join(REPO, 'configs', 'metapose',
+                         'metapose_hrnet-tiny-cpn_clip-tiny_1xb2-1e_h36m-256x192.py')
+
+
+def _mim_config(*parts: str) -> str:
+    import mmpose
+    return osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', *parts)
+
+
+def tiny_pose2d_config(channels=(4, 8, 16, 32), dataset: str = 'coco') -> Config:
+    """MMPose's COCO (or MPII) HRNet-W32 256x192 top-down config with the
+    tiny lifter's HRNet stages (stage-4 widths ``channels``), random init."""
+    name = {'coco': ('coco', 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'),
+            'mpii': ('mpii', 'td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py')}[dataset]
+    cfg = Config.fromfile(_mim_config('body_2d_keypoint', 'topdown_heatmap', *name))
+    extra = Config.fromfile(CAPF_TINY).model.backbone.extra
+    extra.stage4.num_channels = tuple(channels)
+    extra.stage3.num_channels = tuple(channels[:3])
+    extra.stage2.num_channels = tuple(channels[:2])
+    cfg.model.backbone.extra = extra
+    cfg.model.backbone.init_cfg = None
+    cfg.model.head.in_channels = channels[0]
+    return cfg
+
+
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """Inferencers set the global default scope: undo it after each test."""
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        yield
+
+
+@pytest.fixture(scope='module')
+def shared_checkpoints(tmp_path_factory):
+    """A tiny 2D HRNet and a tiny CA-PF lifter checkpoint whose backbone
+    weights are the 2D model's (as the real COCO HRNet-W32 ones are)."""
+    from mmpose.registry import MODELS
+
+    import metapose_plugin  # noqa: F401
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        torch.manual_seed(0)
+        pose2d = MODELS.build(tiny_pose2d_config().model)
+        lifter = MODELS.build(Config.fromfile(CAPF_TINY).model)
+    state_2d = pose2d.state_dict()
+    state_3d = {
+        key: state_2d[key] if key.startswith('backbone.') else value
+        for key, value in lifter.state_dict().items()
+    }
+    folder = tmp_path_factory.mktemp('ckpt')
+    torch.save(dict(state_dict=state_2d), folder / 'pose2d.pth')
+    torch.save(dict(state_dict=state_3d), folder / 'lifter.pth')
+    return str(folder / 'pose2d.pth'), str(folder / 'lifter.pth')

@@ -1,0 +1,65 @@
+"""MetaPose3dLocalVisualizer: MMPose's 3D visualizer on matplotlib >= 3.10
+and NumPy 2, with one panel per person."""
+import numpy as np
+import pytest
+from mmengine.structures import InstanceData
+from mmpose.datasets.datasets.utils import parse_pose_metainfo
+from mmpose.structures import PoseDataSample
+from mmpose.visualization import Pose3dLocalVisualizer
+
+from metapose_plugin.visualization import MetaPose3dLocalVisualizer
+
+H, W = 60, 80
+
+
+def _visualizer(cls, name):
+    visualizer = cls(name=name)
+    visualizer.set_dataset_meta(parse_pose_metainfo(dict(from_file='configs/_base_/datasets/h36m.py')))
+    return visualizer
+
+
+def _samples(num_people: int, seed: int = 0):
+    rng = np.random.RandomState(seed)
+    pose = PoseDataSample(pred_instances=InstanceData(
+        keypoints=rng.uniform(-0.5, 0.5, (num_people, 17, 3)),
+        keypoint_scores=np.ones((num_people, 17))))
+    det = PoseDataSample(pred_instances=InstanceData(
+        keypoints=rng.uniform(0, W, (num_people, 17, 2)),
+        keypoint_scores=np.ones((num_people, 17))))
+    return pose, det
+
+
+@pytest.mark.parametrize('num_people,num_instances,panels', [(2, -1, 2), (1, 3, 3), (3, 1, 1),
+                                                             (0, 1, 1)])
+def test_panels_per_person(num_people, num_instances, panels):
+    visualizer = _visualizer(MetaPose3dLocalVisualizer, f'vis3d-{num_people}-{num_instances}')
+    pose, det = _samples(num_people)
+    image = np.zeros((H, W, 3), np.uint8)
+    drawn = visualizer.add_datasample('frame', image, pose, det_data_sample=det, draw_gt=False,
+                                      dataset_2d='h36m', dataset_3d='h36m',
+                                      num_instances=num_instances)
+    # 2D image (padded to the panel height) beside square panels of side W
+    assert drawn.shape == (W, W + panels * W, 3)
+    panel_area = drawn[:, W:]
+    if num_people:
+        # every drawn person's panel has non-white pixels
+        for index in range(min(num_people, panels)):
+            assert (panel_area[:, index * W:(index + 1) * W] < 250).any()
+    blank = range(min(num_people, panels), panels)
+    for index in blank:
+        assert (panel_area[:, index * W:(index + 1) * W] == 255).all()
+
+
+def test_list_keypoints_numpy2():
+    """NumPy 2 refuses ``np.array(list, copy=False)`` in MMPose's drawing."""
+    pose, det = _samples(1)
+    det.pred_instances.keypoints = det.pred_instances.keypoints.tolist()
+    image = np.zeros((H, W, 3), np.uint8)
+    ours = _visualizer(MetaPose3dLocalVisualizer, 'vis3d-lists')
+    drawn = ours.add_datasample('frame', image, pose, det_data_sample=det, draw_gt=False,
+                                dataset_2d='h36m', dataset_3d='h36m')
+    assert (drawn[:, :W] != 0).any()  # the 2D skeleton was drawn on the black frame
+    if int(np.__version__.split('.')[0]) >= 2:
+        base = _visualizer(Pose3dLocalVisualizer, 'vis3d-base-lists')
+        with pytest.raises((ValueError, TypeError)):
+            base._draw_instances_kpts(image.copy(), det.pred_instances)
