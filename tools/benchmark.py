@@ -13,10 +13,12 @@ report of :func:`metapose_plugin.utils.benchmark.run_benchmark`. See
 docs/benchmarks.md for the measurements and what each number means.
 """
 import argparse
+import logging
 import os.path as osp
 
 import mmengine
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import metapose_plugin  # noqa: F401 (registers the plugin's modules)
@@ -67,6 +69,8 @@ def main(argv=None) -> dict:
     if args.text_tower is not None:
         use_random_text_tower(cfg, args.text_tower, OFFLINE_TOKENIZER)
     init_default_scope('mmpose')
+    # weight-init and dataset INFO lines would bury the table
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     report = run_benchmark(cfg, args.mode, device=args.device, batch_size=args.batch_size,
                            iters=args.iters, no_text_cache=args.no_text_cache,
                            sample_root=args.sample_root, video=args.video)

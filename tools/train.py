@@ -22,9 +22,10 @@ Examples::
 
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume]
     bash tools/dist_train.sh CONFIG NUM_PROCS [ARGS]
-    # TensorBoard next to the local logs:
+    # TensorBoard instead of the JSON scalars (the text log is unchanged;
+    # events under WORK_DIR/TIMESTAMP/vis_data):
     python tools/train.py CONFIG --cfg-options \
-        visualizer.vis_backends="[dict(type='LocalVisBackend'),dict(type='TensorboardVisBackend')]"
+        visualizer.vis_backends.0.type=TensorboardVisBackend
 """
 from argparse import Namespace
 

@@ -35,12 +35,8 @@ model = dict(
 
 train_cfg = dict(max_epochs=1)
 param_scheduler = [dict(type='ExponentialLR', gamma=0.99, by_epoch=True, end=1)]
-train_dataloader = dict(batch_size=2)
-val_dataloader = dict(batch_size=2)
-test_dataloader = val_dataloader
-
 # the sample shipped in data/ (CA-PF pickle layout), for training and testing
 sample = dict(data_root='data/capf_pkl_sample/', ann_file='labels.pkl')
-train_dataloader = dict(dataset=sample)
-val_dataloader = dict(dataset=sample)
+train_dataloader = dict(batch_size=2, dataset=sample)
+val_dataloader = dict(batch_size=2, dataset=sample)
 test_dataloader = val_dataloader

@@ -37,8 +37,10 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
     - matplotlib 3.10 removed ``FigureCanvas.tostring_rgb``, which the 3D
       panel reads its pixels with: it is provided while a panel is drawn.
     - NumPy 2 makes ``np.array(x, copy=False)`` raise when ``x`` is not
-      already an array (e.g. keypoints as nested lists, as read back from a
-      prediction JSON): the 2D instance fields are turned into arrays first.
+      already a NumPy array (e.g. keypoints kept as torch tensors in a data
+      sample): the 2D instance fields are turned into arrays first.
+    - NumPy 2 no longer converts a 1-element array to ``int``: the keypoint
+      radius (passed as a (1,) array) becomes a scalar for OpenCV.
 
     Each 3D panel is drawn in its own figure, so that any number of people
     can be shown (MMPose sizes one figure for all of them but reshapes its
@@ -71,6 +73,14 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
                     scores_2d=None if scores_2d is None else scores_2d[index:index + 1],
                     **kwargs).astype(np.uint8)
         return np.concatenate(panels, axis=1)
+
+    def draw_circles(self, center: np.ndarray, radius, face_colors='none', alpha: float = 1.0,
+                     **kwargs) -> 'MetaPose3dLocalVisualizer':
+        """Draw a circle; a 1-element ``radius`` array is made a scalar."""
+        if self.backend == 'opencv' and np.size(radius) == 1:
+            radius = np.asarray(radius).item()
+        return super().draw_circles(center, radius, face_colors=face_colors, alpha=alpha,
+                                    **kwargs)
 
     def _draw_instances_kpts(self, image: np.ndarray, instances: InstanceData, *args,
                              **kwargs):

@@ -124,8 +124,10 @@ def test_infer_report_with_and_without_text_cache(tool, tmp_path):
 
 def test_data_report(tool, tmp_path):
     report = _run(tool, tmp_path, CAPF_TINY, '--mode', 'data')
-    _check_report(report, 'data',
-                  ['decode_crop_fps_full', 'decode_crop_fps_reduced', 'pipeline_fps'])
+    _check_report(report, 'data', [
+        f'{stage}_fps{per}_{decode}' for stage in ('decode_crop', 'pipeline')
+        for per in ('', '_per_cpu_s') for decode in ('full', 'reduced')
+    ])
     assert report['results']['num_frames'] == 4
 
 

@@ -93,7 +93,7 @@ def test_dist_train_matches_single_process(single_run, tmp_path):
     assert "backend='gloo'" in output
     dist_p1 = val_metrics(output)[-1]['P1']
     single_p1 = val_metrics(single_run['output'])[-1]['P1']
-    assert dist_p1 == pytest.approx(single_p1, rel=0.02)
+    assert dist_p1 == pytest.approx(single_p1, abs=0.01)
     events = [n for _, _, names in os.walk(tmp_path) for n in names
               if n.startswith('events.out.tfevents')]
     assert events
@@ -116,7 +116,8 @@ def test_mmpose_train_tool_resumes_through_custom_imports(single_run,
                                                           tmp_path):
     """MMPose's own tools/train.py: the config's custom_imports load the
     plugin (and its checkpoint allow-list) before --resume reads the
-    checkpoint of the finished run; one more epoch is trained."""
+    checkpoint of the finished run; one more epoch (iteration) is trained
+    on top of the restored AdamW state."""
     work_dir = str(tmp_path / 'resumed')
     shutil.copytree(single_run['work_dir'], work_dir)
     mmpose_train = osp.join(osp.dirname(mmpose.__file__), '.mim', 'tools',
@@ -127,19 +128,17 @@ def test_mmpose_train_tool_resumes_through_custom_imports(single_run,
     ])
     assert f'resumed epoch: {EPOCHS}, iter: {EPOCHS}' in output
     assert len(val_metrics(output)) == 1
-    assert osp.isfile(osp.join(work_dir, f'epoch_{EPOCHS + 1}.pth'))
+    state = torch.load(osp.join(work_dir, f'epoch_{EPOCHS + 1}.pth'),
+                       map_location='cpu')
+    assert (state['meta']['epoch'], state['meta']['iter']) == (EPOCHS + 1,
+                                                               EPOCHS + 1)
+    steps = {float(s['step']) for s in state['optimizer']['state'].values()}
+    assert steps == {EPOCHS + 1.0}
 
 
 def test_metapose_tiny_trains(tmp_path):
+    """The tiny MetaPose config (text tower included), one epoch."""
     output = run_tool(['tools/train.py', METAPOSE_TINY, '--work-dir',
-                       str(tmp_path), '--cfg-options', *sample_options(),
-                       'train_cfg.max_epochs=2'])
-    assert len(val_metrics(output)) == 2
-    assert osp.isfile(tmp_path / 'epoch_2.pth')
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
-def test_amp_on_cpu_stops_with_clear_message(tmp_path):
-    with pytest.raises(AssertionError, match='--amp / AmpOptimWrapper needs'):
-        run_tool(['tools/train.py', CAPF_TINY, '--amp', '--work-dir',
-                  str(tmp_path)], timeout=120)
+                       str(tmp_path), '--cfg-options', *sample_options()])
+    assert len(val_metrics(output)) == 1
+    assert osp.isfile(tmp_path / 'epoch_1.pth')

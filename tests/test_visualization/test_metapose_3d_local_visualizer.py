@@ -2,6 +2,7 @@
 and NumPy 2, with one panel per person."""
 import numpy as np
 import pytest
+import torch
 from mmengine.structures import InstanceData
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
@@ -14,7 +15,8 @@ H, W = 60, 80
 
 def _visualizer(cls, name):
     visualizer = cls(name=name)
-    visualizer.set_dataset_meta(parse_pose_metainfo(dict(from_file='configs/_base_/datasets/h36m.py')))
+    visualizer.set_dataset_meta(
+        parse_pose_metainfo(dict(from_file='configs/_base_/datasets/h36m.py')))
     return visualizer
 
 
@@ -38,9 +40,10 @@ def test_panels_per_person(num_people, num_instances, panels):
     drawn = visualizer.add_datasample('frame', image, pose, det_data_sample=det, draw_gt=False,
                                       dataset_2d='h36m', dataset_3d='h36m',
                                       num_instances=num_instances)
-    # 2D image (padded to the panel height) beside square panels of side W
-    assert drawn.shape == (W, W + panels * W, 3)
-    panel_area = drawn[:, W:]
+    # 2D image (padded to the panels' size, as MMPose does) beside square
+    # panels of side W
+    assert drawn.shape == (W, 2 * panels * W, 3)
+    panel_area = drawn[:, panels * W:]
     if num_people:
         # every drawn person's panel has non-white pixels
         for index in range(min(num_people, panels)):
@@ -50,16 +53,16 @@ def test_panels_per_person(num_people, num_instances, panels):
         assert (panel_area[:, index * W:(index + 1) * W] == 255).all()
 
 
-def test_list_keypoints_numpy2():
-    """NumPy 2 refuses ``np.array(list, copy=False)`` in MMPose's drawing."""
+def test_tensor_keypoints_numpy2():
+    """NumPy 2 refuses ``np.array(tensor, copy=False)`` in MMPose's drawing."""
     pose, det = _samples(1)
-    det.pred_instances.keypoints = det.pred_instances.keypoints.tolist()
+    det.pred_instances.keypoints = torch.from_numpy(det.pred_instances.keypoints)
     image = np.zeros((H, W, 3), np.uint8)
-    ours = _visualizer(MetaPose3dLocalVisualizer, 'vis3d-lists')
+    ours = _visualizer(MetaPose3dLocalVisualizer, 'vis3d-tensors')
     drawn = ours.add_datasample('frame', image, pose, det_data_sample=det, draw_gt=False,
                                 dataset_2d='h36m', dataset_3d='h36m')
-    assert (drawn[:, :W] != 0).any()  # the 2D skeleton was drawn on the black frame
+    assert (drawn[:H, :W] != 0).any()  # the 2D skeleton was drawn on the black frame
     if int(np.__version__.split('.')[0]) >= 2:
-        base = _visualizer(Pose3dLocalVisualizer, 'vis3d-base-lists')
-        with pytest.raises((ValueError, TypeError)):
+        base = _visualizer(Pose3dLocalVisualizer, 'vis3d-base-tensors')
+        with pytest.raises(ValueError, match='copy'):
             base._draw_instances_kpts(image.copy(), det.pred_instances)

@@ -229,18 +229,20 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         return _Frames(frames, operator.length_hint(inputs))
 
     def _set_text_action(self, action: Optional[str]) -> None:
-        """Action prompts for ``action``, action-agnostic prompts for None."""
+        """Check ``action``; the lifter samples carry it in their metainfo,
+        and the text encoder uses action-agnostic prompts for None."""
         encoder = getattr(self.model, 'text_encoder', None)
         if encoder is None:
             if action is not None:
                 raise ValueError(f'MetaPose3DInferencer: action={action!r} given, but the '
                                  'lifter has no text encoder (CA-PF); only MetaPose uses it')
             return
-        known = encoder.builder.action_descriptions
-        if action is not None and action not in known:
-            raise ValueError(f'MetaPose3DInferencer: unknown action {action!r}; expected one '
-                             f'of {sorted(known)}')
-        encoder.builder.action_agnostic = action is None
+        if action is not None:
+            try:
+                encoder.builder.description(action)
+            except KeyError as err:
+                raise ValueError(f'MetaPose3DInferencer: unknown action {action!r}: '
+                                 f'{err.args[0]}') from err
 
     def preprocess_single(self,
                           input: InputType,

@@ -218,16 +218,19 @@ class CLIPJointPromptEncoder(BaseModule):
     def _prompt_rows(self, actions: Sequence[str]) -> Tuple[List[Hashable], List[int]]:
         """Distinct prompt rows of a batch and each sample's row index.
 
-        Default: one row per distinct action (first-appearance order); in
-        action-agnostic mode a single row. Faithful: row i combines the
-        description of the i-th distinct action with ``actions[i]`` in the
-        action slot (fixture README behaviour 6), the key is that pair.
+        Default: one row per distinct action (first-appearance order); a
+        sample whose action is None (no ground-truth action, e.g. video) and
+        every sample in action-agnostic mode use the action-agnostic row, key
+        None. Faithful: row i combines the description of the i-th distinct
+        action with ``actions[i]`` in the action slot (fixture README
+        behaviour 6), the key is that pair.
         """
         if self.builder.action_agnostic:
             return [None], [0] * len(actions)
         action_set = list(dict.fromkeys(actions))
         if self.faithful:
-            keys = [(action, actions[i]) for i, action in enumerate(action_set)]
+            keys = [None if action is None else (action, actions[i])
+                    for i, action in enumerate(action_set)]
         else:
             keys = action_set
         return keys, [action_set.index(action) for action in actions]
@@ -236,7 +239,7 @@ class CLIPJointPromptEncoder(BaseModule):
         """Token ids (K, S) of one prompt row, tokenized once per key."""
         if key not in self._token_cache:
             if key is None:
-                prompts = self.builder.build()
+                prompts = self.builder.build_agnostic()
             elif isinstance(key, tuple):
                 prompts = self.builder.build(key[0], slot_action=key[1])
             else:
@@ -263,9 +266,10 @@ class CLIPJointPromptEncoder(BaseModule):
         at all for rows already cached (frozen prompts or no grad).
 
         Args:
-            actions (Sequence[str]): B per-sample action names (canonical
-                H36M names, e.g. ``'TakingPhoto'``); ignored, except for its
-                length, in action-agnostic mode.
+            actions (Sequence[str | None]): B per-sample action names
+                (canonical H36M names, e.g. ``'TakingPhoto'``), None for
+                action-agnostic prompts; ignored, except for its length, in
+                action-agnostic mode.
 
         Returns:
             Tensor: Features in shape (B, K, C_text).

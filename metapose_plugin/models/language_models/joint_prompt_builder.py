@@ -8,6 +8,8 @@ prompts they were trained with.
 """
 from typing import List, Optional, Sequence
 
+from metapose_plugin.datasets.datasets.h36m_actions import canonical_action_name
+
 H36M_JOINT_NAMES = ('pelvis', 'right hip', 'right knee', 'right ankle', 'left hip', 'left knee',
                     'left ankle', 'belly', 'neck', 'nose', 'head', 'left shoulder', 'left elbow',
                     'left wrist', 'right shoulder', 'right elbow', 'right wrist')
@@ -67,6 +69,10 @@ H36M_ACTION_DESCRIPTIONS = {
     'occasionally exchanging glances or engaging in side conversations while walking together',
 }
 
+#: Canonical H36M action name -> the reference's spelling, which keys the
+#: descriptions above and is what the reference writes in the action slot.
+REFERENCE_ACTION_SPELLING = {'WalkingDog': 'WalkDog'}
+
 ACTION_TEMPLATE = ('The {joint} joint located on the {part} part is engaged in an action where '
                    'the person is {action} characterized by {description}')
 AGNOSTIC_TEMPLATE = 'The {joint} joint located on the {part} part of a person'
@@ -104,11 +110,26 @@ class JointPromptBuilder:
         """K, the number of prompts per action."""
         return len(self.joint_names)
 
-    def _description(self, action: str) -> str:
-        if action not in self.action_descriptions:
+    def _key(self, action: str) -> str:
+        """The description key of ``action``: the name itself when the
+        descriptions hold it, else the reference spelling of its canonical
+        H36M name (so dataset names such as ``'WalkingDog'`` and file-name
+        aliases such as ``'WalkDog'`` both work)."""
+        if action in self.action_descriptions:
+            return action
+        try:
+            canonical = canonical_action_name(action)
+        except ValueError:
+            canonical = action
+        key = REFERENCE_ACTION_SPELLING.get(canonical, canonical)
+        if key not in self.action_descriptions:
             raise KeyError(f'JointPromptBuilder: action {action!r} has no description; known '
                            f'actions: {sorted(self.action_descriptions)}')
-        return self.action_descriptions[action]
+        return key
+
+    def description(self, action: str) -> str:
+        """The description of ``action``; KeyError naming it if unknown."""
+        return self.action_descriptions[self._key(action)]
 
     def build(self, action: Optional[str] = None, slot_action: Optional[str] = None) -> List[str]:
         """Return the K prompts of one action.
@@ -124,14 +145,18 @@ class JointPromptBuilder:
             list[str]: K prompt strings in joint order.
         """
         if self.action_agnostic:
-            return [
-                AGNOSTIC_TEMPLATE.format(joint=joint, part=part)
-                for joint, part in zip(self.joint_names, self.joint_parts)
-            ]
-        description = self._description(action)
+            return self.build_agnostic()
+        description = self.description(action)
         slot = action if slot_action is None else slot_action
         return [
             ACTION_TEMPLATE.format(joint=joint, part=part, action=slot, description=description)
+            for joint, part in zip(self.joint_names, self.joint_parts)
+        ]
+
+    def build_agnostic(self) -> List[str]:
+        """Return the K action-agnostic prompts (joint and body part only)."""
+        return [
+            AGNOSTIC_TEMPLATE.format(joint=joint, part=part)
             for joint, part in zip(self.joint_names, self.joint_parts)
         ]
 
@@ -153,4 +178,7 @@ class JointPromptBuilder:
         if len(action_set) > len(actions):
             raise ValueError(f'JointPromptBuilder: action_set has {len(action_set)} entries but '
                              f'the batch only {len(actions)} actions')
-        return [self.build(action, slot_action=actions[i]) for i, action in enumerate(action_set)]
+        return [
+            self.build(action, slot_action=self._key(actions[i]))
+            for i, action in enumerate(action_set)
+        ]

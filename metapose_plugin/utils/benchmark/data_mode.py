@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import DATASETS, TRANSFORMS
 
-from .timing import seconds_per_call
+from .timing import time_calls
 
 
 @contextmanager
@@ -44,9 +44,10 @@ def sample_dataset_cfg(cfg: Config, sample_root: str) -> dict:
 
 def bench_data(cfg: Config, sample_root: str, iters: int) -> Dict[str, float]:
     """Frames per second of one worker: the crop transform alone (decode +
-    crop, with full and with reduced JPEG decode) and the whole training
-    pipeline of the config (decode, crop, flip, pack), cycling over the
-    sample's frames (read from the page cache after the first pass).
+    crop) and the whole training pipeline of the config (data info, decode,
+    crop, flip, pack), each with full and with reduced JPEG decode
+    (``LoadPersonCrop.reduced_decode``), cycling over the sample's frames
+    (read from the page cache after the first pass).
 
     Args:
         cfg (Config): Config whose ``train_dataloader.dataset`` pipeline
@@ -55,31 +56,37 @@ def bench_data(cfg: Config, sample_root: str, iters: int) -> Dict[str, float]:
         iters (int): Timed samples per measurement.
 
     Returns:
-        dict: ``decode_crop_fps_full``, ``decode_crop_fps_reduced``,
-        ``pipeline_fps`` (as configured), ``num_frames`` (distinct files).
+        dict: ``decode_crop_fps_{full,reduced}``,
+        ``pipeline_fps_{full,reduced}``, each also per CPU-second of the
+        process (``*_fps_per_cpu_s*``: frames per second of one busy core,
+        whatever else the machine runs), and ``num_frames`` (distinct
+        files).
     """
     if not osp.isdir(sample_root):
         raise FileNotFoundError(f'data sample folder {sample_root!r} does not exist')
-    dataset = DATASETS.build(sample_dataset_cfg(cfg, sample_root))
     load_cfg = copy.deepcopy(cfg.train_dataloader.dataset.pipeline[0])
     if load_cfg['type'] not in ('LoadPersonCrop', 'mmpose.LoadPersonCrop'):
         raise ValueError(f'{cfg.filename}: train pipeline starts with {load_cfg["type"]!r}, '
                          'expected LoadPersonCrop')
-    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-    results = dict(num_frames=len({info['img_path'] for info in infos}))
+    results = {}
     with single_worker_threads():
         for name, reduced in (('full', False), ('reduced', True)):
-            load = TRANSFORMS.build(dict(load_cfg, reduced_decode=reduced))
+            dataset_cfg = sample_dataset_cfg(cfg, sample_root)
+            dataset_cfg.pipeline[0] = dict(load_cfg, reduced_decode=reduced)
+            dataset = DATASETS.build(dataset_cfg)
+            infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+            load = TRANSFORMS.build(dataset_cfg.pipeline[0])
             position = itertools.count()
 
             def crop() -> None:
                 load(dict(infos[next(position) % len(infos)]))
 
-            results[f'decode_crop_fps_{name}'] = 1 / seconds_per_call(crop, iters, 'cpu')
-        counter = itertools.count()
+            def pipeline() -> None:
+                dataset[next(position) % len(dataset)]
 
-        def pipeline() -> None:
-            dataset[next(counter) % len(dataset)]
-
-        results['pipeline_fps'] = 1 / seconds_per_call(pipeline, iters, 'cpu')
+            for stage, fn in (('decode_crop', crop), ('pipeline', pipeline)):
+                wall, cpu = time_calls(fn, iters, 'cpu')
+                results[f'{stage}_fps_{name}'] = 1 / wall
+                results[f'{stage}_fps_per_cpu_s_{name}'] = 1 / cpu
+    results['num_frames'] = len({info['img_path'] for info in infos})
     return results

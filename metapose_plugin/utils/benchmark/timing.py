@@ -1,6 +1,7 @@
-"""Synchronised wall-clock timing of a callable, after warm-up."""
+"""Synchronised wall-clock (and process CPU) timing of a callable, after
+warm-up."""
 import time
-from typing import Callable
+from typing import Callable, Tuple
 
 import torch
 
@@ -12,13 +13,15 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def seconds_per_call(fn: Callable[[], object], iters: int, device: str,
-                     warmup: int = 1) -> float:
-    """Mean wall-clock seconds of one ``fn()`` call.
+def time_calls(fn: Callable[[], object], iters: int, device: str,
+               warmup: int = 1) -> Tuple[float, float]:
+    """Mean wall-clock and process-CPU seconds of one ``fn()`` call.
 
     ``warmup`` untimed calls run first (allocator, caches, lazy inits); the
-    timer starts and stops after a device synchronisation, so queued CUDA
-    work is counted.
+    timers start and stop after a device synchronisation, so queued CUDA
+    work is counted. The CPU time (``time.process_time``, all threads of
+    the process) is the cost on a shared machine, where the wall clock also
+    counts waiting for a core.
 
     Args:
         fn (Callable): The work to time, called without arguments.
@@ -27,15 +30,21 @@ def seconds_per_call(fn: Callable[[], object], iters: int, device: str,
         warmup (int): Untimed calls before timing. Defaults to 1.
 
     Returns:
-        float: Seconds per call.
+        tuple[float, float]: Wall-clock and CPU seconds per call.
     """
     if iters < 1:
-        raise ValueError(f'seconds_per_call: iters must be >= 1, got {iters}')
+        raise ValueError(f'time_calls: iters must be >= 1, got {iters}')
     for _ in range(warmup):
         fn()
     synchronize(device)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(iters):
         fn()
     synchronize(device)
-    return (time.perf_counter() - start) / iters
+    return (time.perf_counter() - wall) / iters, (time.process_time() - cpu) / iters
+
+
+def seconds_per_call(fn: Callable[[], object], iters: int, device: str,
+                     warmup: int = 1) -> float:
+    """Mean wall-clock seconds of one ``fn()`` call (see :func:`time_calls`)."""
+    return time_calls(fn, iters, device, warmup)[0]

@@ -113,6 +113,22 @@ def test_action_agnostic_single_row(tiny_clip):
     torch.testing.assert_close(feats[0], feats[1])
 
 
+@pytest.mark.parametrize('faithful', [False, True])
+def test_none_action_uses_agnostic_row(tiny_clip, faithful):
+    """A sample without an action (video) gets the action-agnostic prompts,
+    next to action prompts in the same batch."""
+    encoder = build(tiny_clip, faithful=faithful).eval()
+    agnostic = build(tiny_clip, faithful=faithful, action_agnostic=True).eval()
+    agnostic.load_state_dict(encoder.state_dict())
+    with torch.no_grad():
+        feats = encoder([None, 'Eating'])
+        expected_none = agnostic(['Eating'])[0]
+        expected_eating = encoder(['Eating'])[0]
+    torch.testing.assert_close(feats[0], expected_none)
+    torch.testing.assert_close(feats[1], expected_eating)
+    assert not torch.allclose(feats[0], feats[1])
+
+
 def test_prompt_init_and_hf_loading_path(tiny_clip, tmp_path):
     tokenizer, text_config = tiny_clip
     encoder = build(tiny_clip)

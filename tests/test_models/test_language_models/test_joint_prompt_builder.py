@@ -41,3 +41,17 @@ def test_reference_rows_reproduce_fixture_strings():
     assert rows == io['prompt_strings']
     # the quirk matters here: a row built from action_set alone differs
     assert JointPromptBuilder().build(io['action_set'][0]) != io['prompt_strings'][0]
+
+
+def test_dataset_and_alias_action_names_share_a_description():
+    builder = JointPromptBuilder()
+    canonical = builder.build('WalkingDog')
+    alias = builder.build('WalkDog')
+    # same description, each written with its own name in the action slot
+    assert canonical[0].split(' characterized by ')[1] == alias[0].split(' characterized by ')[1]
+    assert 'person is WalkingDog characterized' in canonical[0]
+    # the reference writes its own spelling in the slot of a faithful row
+    rows = builder.build_reference_rows(['WalkingDog'], ['WalkingDog'])
+    assert 'person is WalkDog characterized' in rows[0][0]
+    with pytest.raises(KeyError, match='Skiing'):
+        builder.build('Skiing')
