@@ -18,6 +18,9 @@ model = dict(
 
 train_cfg = dict(max_epochs=1)
 param_scheduler = [dict(type='ExponentialLR', gamma=0.99, by_epoch=True, end=1)]
-train_dataloader = dict(batch_size=2)
-val_dataloader = dict(batch_size=2)
-test_dataloader = val_dataloader
+# the 4-frame sample shipped in data/h36m_sample, loaded in the main process
+loader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False, dataset={{_base_.h36m_sample}})
+train_dataloader = loader
+val_dataloader = loader
+test_dataloader = loader

@@ -77,6 +77,8 @@ train_dataloader = dict(batch_size=512)
 val_dataloader = dict(batch_size=512)
 test_dataloader = val_dataloader
 
+# AtomicCheckpointHook: checkpoints written to a temporary file and renamed,
+# outdated ones removed only after the new one is complete.
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, save_best='P1', rule='less',
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, save_best='P1', rule='less',
                     max_keep_ckpts=1))

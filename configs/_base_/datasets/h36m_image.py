@@ -53,5 +53,14 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+# The 4-frame sample shipped in data/h36m_sample (MMPose npz layout), used by
+# the tiny configs: `dataset={{_base_.h36m_sample}}`.
+h36m_sample = dict(
+    data_root='data/h36m_sample/',
+    ann_file='test_h36m_body3d.npz',
+    camera_param_file='cameras.pkl',
+    keypoint_2d_det_file='test_h36m_2d_detection.npy',
+    data_prefix=dict(img=''))
+
 val_evaluator = dict(type='H36MMetric')
 test_evaluator = val_evaluator
