@@ -5,15 +5,13 @@ _base_ = ['./capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py']
 embed_dims = 16
 
 model = dict(
-    backbone=dict(
-        extra=dict(
-            stage1=dict(num_blocks=(1, ), num_channels=(8, )),
-            stage2=dict(num_blocks=(1, 1), num_channels=(4, 8)),
-            stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(4, 8, 16)),
-            stage4=dict(num_modules=2, num_blocks=(1, 1, 1, 1), num_channels=(4, 8, 16, 32))),
-        init_cfg=None),
-    neck=dict(feat_channels=(4, 8, 16, 32), embed_dims=embed_dims, num_blocks=2, num_heads=2,
-              num_points=2),
+    backbone={{_base_.hrnet_tiny.backbone}},
+    neck=dict(
+        feat_channels={{_base_.hrnet_tiny.feat_channels}},
+        embed_dims=embed_dims,
+        num_blocks=2,
+        num_heads=2,
+        num_points=2),
     head=dict(embed_dims=embed_dims, num_blocks=1, num_heads=2))
 
 train_cfg = dict(max_epochs=1)

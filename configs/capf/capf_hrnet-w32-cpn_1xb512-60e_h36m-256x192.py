@@ -6,7 +6,10 @@
 # experiments/human36m/*.yaml); 60 epochs is our choice.
 custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 
-_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_image.py']
+_base_ = [
+    'mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_image.py',
+    '../_base_/models/hrnet_context_encoder.py'
+]
 
 num_keypoints = 17
 embed_dims = 128

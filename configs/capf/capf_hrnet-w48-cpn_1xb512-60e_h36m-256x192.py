@@ -1,14 +1,6 @@
 # CA-PF with a frozen COCO HRNet-W48 image encoder (widths 48/96/192/384).
 _base_ = ['./capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py']
 
-hrnet_ckpt = ('https://download.openmmlab.com/mmpose/top_down/hrnet/'
-              'hrnet_w48_coco_256x192-b9e0b3ab_20200708.pth')
-
 model = dict(
-    backbone=dict(
-        extra=dict(
-            stage2=dict(num_channels=(48, 96)),
-            stage3=dict(num_channels=(48, 96, 192)),
-            stage4=dict(num_channels=(48, 96, 192, 384))),
-        init_cfg=dict(checkpoint=hrnet_ckpt)),
-    neck=dict(feat_channels=(48, 96, 192, 384)))
+    backbone={{_base_.hrnet_w48.backbone}},
+    neck=dict(feat_channels={{_base_.hrnet_w48.feat_channels}}))

@@ -8,13 +8,7 @@ embed_dims = 16
 text_vocab_size = 1037
 
 model = dict(
-    backbone=dict(
-        extra=dict(
-            stage1=dict(num_blocks=(1, ), num_channels=(8, )),
-            stage2=dict(num_blocks=(1, 1), num_channels=(4, 8)),
-            stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(4, 8, 16)),
-            stage4=dict(num_modules=2, num_blocks=(1, 1, 1, 1), num_channels=(4, 8, 16, 32))),
-        init_cfg=None),
+    backbone={{_base_.hrnet_tiny.backbone}},
     text_encoder=dict(
         model_name_or_path=None,
         tokenizer_name_or_path='{{ fileDirname }}/_tiny_clip_tokenizer',
@@ -29,8 +23,14 @@ model = dict(
             bos_token_id=text_vocab_size - 2,
             eos_token_id=text_vocab_size - 1,
             pad_token_id=0)),
-    neck=dict(feat_channels=(4, 8, 16, 32), text_channels=24, embed_dims=embed_dims,
-              num_blocks=2, num_heads=2, num_points=2, align_heads=2),
+    neck=dict(
+        feat_channels={{_base_.hrnet_tiny.feat_channels}},
+        text_channels=24,
+        embed_dims=embed_dims,
+        num_blocks=2,
+        num_heads=2,
+        num_points=2,
+        align_heads=2),
     head=dict(embed_dims=embed_dims, num_blocks=1, num_heads=2))
 
 train_cfg = dict(max_epochs=1)

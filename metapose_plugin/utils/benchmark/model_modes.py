@@ -8,12 +8,12 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from torch import nn
 
-from metapose_plugin.models.utils.per_level_deformable_attention import \
-    PerLevelDeformableAttention
+from metapose_plugin.models.utils import PerLevelDeformableAttention
 from metapose_plugin.testing import get_packed_inputs
+
 from .memory import PeakMemory
 from .model_build import TextTowerCounter, text_cache_disabled
-from .timing import seconds_per_call
+from .timing import interleaved_median_seconds, seconds_per_call
 
 #: HRNet level l map size at a 256 x 192 input: (64 / 2^l, 48 / 2^l).
 _LEVEL0_SIZE = (64, 48)
@@ -72,8 +72,9 @@ def bench_infer(model: nn.Module, batch_size: int, iters: int, device: str,
     config's flip test) at batch 1 and at ``batch_size``.
 
     With ``no_text_cache`` and a text encoder, the same is also timed with
-    the text features recomputed every batch, and the cached / uncached
-    throughput ratios are given.
+    the text features recomputed every batch, alternating with the cached
+    runs (medians, :func:`interleaved_median_seconds`), and the cached /
+    uncached throughput ratios are given.
 
     Returns:
         dict: ``infer_samples_per_s_b1``, ``infer_samples_per_s_large``;
@@ -90,13 +91,19 @@ def bench_infer(model: nn.Module, batch_size: int, iters: int, device: str,
             with torch.no_grad():
                 model.test_step(data)
 
-        cached = size / seconds_per_call(infer, iters, device)
-        results[f'infer_samples_per_s_{name}'] = cached
         if no_text_cache and text_encoder is not None:
-            with text_cache_disabled(text_encoder):
-                uncached = size / seconds_per_call(infer, iters, device)
-            results[f'infer_samples_per_s_{name}_no_text_cache'] = uncached
-            results[f'text_cache_speedup_{name}'] = cached / uncached
+
+            def infer_uncached() -> None:
+                with text_cache_disabled(text_encoder):
+                    infer()
+
+            seconds = interleaved_median_seconds(dict(cached=infer, uncached=infer_uncached),
+                                                 iters, device)
+            results[f'infer_samples_per_s_{name}'] = size / seconds['cached']
+            results[f'infer_samples_per_s_{name}_no_text_cache'] = size / seconds['uncached']
+            results[f'text_cache_speedup_{name}'] = seconds['uncached'] / seconds['cached']
+        else:
+            results[f'infer_samples_per_s_{name}'] = size / seconds_per_call(infer, iters, device)
     return results
 
 

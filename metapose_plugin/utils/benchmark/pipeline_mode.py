@@ -4,7 +4,7 @@ import copy
 import itertools
 import os.path as osp
 import tempfile
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import cv2
 import numpy as np
@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmpose.registry import MODELS
 
 from .model_build import build_random_model
-from .timing import seconds_per_call
+from .timing import interleaved_median_seconds
 
 #: MMPose's top-down COCO HRNet-W32 256x192 config (its HRNet stages are
 #: replaced by the lifter's, so the 2D model matches the image encoder).
@@ -67,7 +67,9 @@ def read_frames(video: str, count: int) -> List[np.ndarray]:
 
 def bench_pipeline(lifter_cfg: Config, video: str, iters: int, device: str) -> Dict[str, float]:
     """Per-frame milliseconds of the 2D part alone and of the whole 3D
-    inferencer with and without feature reuse, on the frames of ``video``.
+    inferencer with and without feature reuse, on the frames of ``video``:
+    medians over ``iters`` rounds in which the three run in turn
+    (:func:`interleaved_median_seconds`).
 
     Detection is ``det_model='whole_image'`` (one box per frame, no
     detector): the ratios are those of 2D + lifting. All models have random
@@ -103,14 +105,19 @@ def bench_pipeline(lifter_cfg: Config, video: str, iters: int, device: str) -> D
         next(inferencers[True].pose2d_model(next_frame(), merge_results=False,
                                             return_datasamples=True))
 
-    results = dict(pipeline_2d_ms=seconds_per_call(run_2d, iters, device) * 1e3)
-    for reuse, name in ((True, 'reuse'), (False, 'no_reuse')):
+    def run_3d(reuse: bool) -> Callable[[], None]:
 
-        def run_3d() -> None:
+        def run() -> None:
             for _ in inferencers[reuse](next_frame()):
                 pass
 
-        results[f'pipeline_3d_{name}_ms'] = seconds_per_call(run_3d, iters, device) * 1e3
+        return run
+
+    seconds = interleaved_median_seconds(
+        dict(pipeline_2d_ms=run_2d, pipeline_3d_reuse_ms=run_3d(True),
+             pipeline_3d_no_reuse_ms=run_3d(False)), iters, device)
+    results = {name: value * 1e3 for name, value in seconds.items()}
+    for name in ('reuse', 'no_reuse'):
         results[f'ratio_3d_over_2d_{name}'] = (results[f'pipeline_3d_{name}_ms'] /
                                                results['pipeline_2d_ms'])
     results['feature_reuse'] = float(inferencers[True].feature_reuse)

@@ -1,7 +1,8 @@
 """Synchronised wall-clock (and process CPU) timing of a callable, after
 warm-up."""
+import statistics
 import time
-from typing import Callable, Tuple
+from typing import Callable, Dict, Tuple
 
 import torch
 
@@ -48,3 +49,34 @@ def seconds_per_call(fn: Callable[[], object], iters: int, device: str,
                      warmup: int = 1) -> float:
     """Mean wall-clock seconds of one ``fn()`` call (see :func:`time_calls`)."""
     return time_calls(fn, iters, device, warmup)[0]
+
+
+def interleaved_median_seconds(fns: Dict[str, Callable[[], object]], iters: int, device: str,
+                               warmup: int = 1) -> Dict[str, float]:
+    """Median wall-clock seconds per call of several callables timed in
+    round robin (one call of each per round), so that a burst of load from
+    other processes hits all of them alike and their ratios stay meaningful.
+
+    Args:
+        fns (dict[str, Callable]): Name -> work, called without arguments.
+        iters (int): Rounds (at least 1).
+        device (str): ``'cpu'`` or ``'cuda[:i]'``.
+        warmup (int): Untimed rounds first. Defaults to 1.
+
+    Returns:
+        dict[str, float]: Name -> median seconds per call.
+    """
+    if iters < 1:
+        raise ValueError(f'interleaved_median_seconds: iters must be >= 1, got {iters}')
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(iters):
+        for name, fn in fns.items():
+            synchronize(device)
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
