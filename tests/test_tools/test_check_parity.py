@@ -4,8 +4,10 @@ import os.path as osp
 import pytest
 import torch
 
+from metapose_plugin.testing import parity_fixture_dir
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURE = '/work/shared/fixtures/parity'
+FIXTURE = str(parity_fixture_dir())
 
 
 def load_tool(name):

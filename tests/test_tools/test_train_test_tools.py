@@ -12,8 +12,8 @@ import mmpose
 import pytest
 import torch
 
-from ._tool_utils import (CAPF_TINY, METAPOSE_TINY, free_port, run_tool,
-                       sample_options, train_scalars, val_metrics)
+from ._tool_utils import (CAPF_TINY, METAPOSE_TINY, free_port, run_tool, sample_options,
+                          train_scalars, val_metrics)
 
 EPOCHS = 40
 DETERMINISTIC = [

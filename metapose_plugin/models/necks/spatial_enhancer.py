@@ -4,7 +4,7 @@ from typing import Sequence, Tuple
 import torch
 from mmengine.model import BaseModule, ModuleList
 from mmpose.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..utils import DeformableContextBlock, drop_path_rates
 
@@ -74,4 +74,3 @@ class SpatialEnhancer(BaseModule):
         for block in self.blocks:
             x = block(x, point_embed, reference, feats)
         return torch.cat([x, point_embed], dim=1)
-

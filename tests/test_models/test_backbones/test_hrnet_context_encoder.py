@@ -1,13 +1,12 @@
-from pathlib import Path
-
 import pytest
 import torch
 from mmpose.models.backbones import HRNet
 
 from metapose_plugin.models.backbones import HRNetContextEncoder
 from metapose_plugin.models.utils import convert_hrnet_checkpoint
+from metapose_plugin.testing import parity_fixture_dir
 
-FIXTURES = Path('/work/shared/fixtures/parity')
+FIXTURES = parity_fixture_dir()
 
 TINY_EXTRA = dict(
     stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ),

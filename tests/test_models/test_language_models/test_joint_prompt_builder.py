@@ -5,8 +5,9 @@ import torch
 
 from metapose_plugin.models.language_models import (H36M_ACTION_DESCRIPTIONS, H36M_JOINT_NAMES,
                                                     JointPromptBuilder)
+from metapose_plugin.testing import parity_fixture_dir
 
-FIXTURE = '/work/shared/fixtures/parity/io.pt'
+FIXTURE = str(parity_fixture_dir() / 'io.pt')
 
 
 def test_build_fills_template_per_joint():

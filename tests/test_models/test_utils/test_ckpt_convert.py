@@ -7,9 +7,10 @@ from mmpose.registry import MODELS
 
 from metapose_plugin.models.utils import (convert_capf_checkpoint, convert_hrnet_checkpoint,
                                           rename_state_dict)
+from metapose_plugin.testing import parity_fixture_dir
 from metapose_plugin.utils import register_all_modules
 
-FIXTURES = Path('/work/shared/fixtures/parity')
+FIXTURES = parity_fixture_dir()
 W32_CONFIG = (Path(__file__).parents[3] /
               'configs/capf/capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py')
 

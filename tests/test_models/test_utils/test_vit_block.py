@@ -35,8 +35,8 @@ def test_vit_block_is_pre_norm_residual():
     for p in block.parameters():
         torch.nn.init.normal_(p, std=0.2)
     x = torch.randn(2, 7, 24)
-    h = x + _manual_attention(block.attn, F.layer_norm(x, (24, ), block.norm1.weight,
-                                                         block.norm1.bias, 1e-6))
+    n1 = F.layer_norm(x, (24, ), block.norm1.weight, block.norm1.bias, 1e-6)
+    h = x + _manual_attention(block.attn, n1)
     n2 = F.layer_norm(h, (24, ), block.norm2.weight, block.norm2.bias, 1e-6)
     hidden = F.gelu(F.linear(n2, block.mlp.fc1.weight, block.mlp.fc1.bias))
     expected = h + F.linear(hidden, block.mlp.fc2.weight, block.mlp.fc2.bias)
