@@ -1,6 +1,4 @@
 # CA-PF with a frozen COCO HRNet-W48 image encoder (widths 48/96/192/384).
 _base_ = ['./capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py']
 
-model = dict(
-    backbone={{_base_.hrnet_w48.backbone}},
-    neck=dict(feat_channels={{_base_.hrnet_w48.feat_channels}}))
+model = {{_base_.hrnet_w48}}

@@ -1,8 +1,5 @@
-# MetaPose reference behaviour with HRNet-W48 (see the metapose-ref W32 config).
+# MetaPose reference behaviour (see configs/_base_/models/metapose_variants.py)
+# with HRNet-W48 and CLIP ViT-B/32.
 _base_ = ['./metapose_hrnet-w48-cpn_clip-b32_1xb400-60e_h36m-256x192.py']
 
-faithful = True
-
-model = dict(
-    text_encoder=dict(faithful=faithful, train_prompts=False),
-    neck=dict(faithful=faithful, kl_weight=0.0))
+model = {{_base_.metapose_ref}}

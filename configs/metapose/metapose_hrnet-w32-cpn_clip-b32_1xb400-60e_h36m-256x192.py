@@ -5,7 +5,10 @@
 # optimised prompts. SPEC section 5: AdamW (weight decay 0.1), lr 1e-3 x 0.99
 # per epoch, batch 400 on one GPU, MPJPE loss, flip augmentation and flip test.
 # The reference has no epoch count; 60 epochs is our choice.
-_base_ = ['../capf/capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py']
+_base_ = [
+    '../capf/capf_hrnet-w32-cpn_1xb512-60e_h36m-256x192.py',
+    '../_base_/models/metapose_variants.py'
+]
 
 clip_model = 'openai/clip-vit-base-patch32'
 text_channels = 512

@@ -1,6 +1,4 @@
 # MetaPose with a frozen COCO HRNet-W48 (levels 48/96/192/384 channels).
 _base_ = ['./metapose_hrnet-w32-cpn_clip-b32_1xb400-60e_h36m-256x192.py']
 
-model = dict(
-    backbone={{_base_.hrnet_w48.backbone}},
-    neck=dict(feat_channels={{_base_.hrnet_w48.feat_channels}}))
+model = {{_base_.hrnet_w48}}

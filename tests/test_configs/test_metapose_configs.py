@@ -29,6 +29,14 @@ def test_variants_inherit_the_right_switches():
     assert l14.model.neck.text_channels == 768
     w48 = load('metapose-ref_hrnet-w48-cpn_clip-b32_1xb400-60e_h36m-256x192.py')
     assert w48.model.neck.feat_channels == (48, 96, 192, 384) and w48.model.neck.faithful
+    ref_w48_l14 = load('metapose-ref_hrnet-w48-cpn_clip-l14_1xb400-60e_h36m-256x192.py')
+    assert ref_w48_l14.model.neck.faithful and not ref_w48_l14.model.text_encoder.train_prompts
+    assert ref_w48_l14.model.neck.text_channels == 768
+    assert ref_w48_l14.model.backbone.extra.stage4.num_channels == (48, 96, 192, 384)
+    assert ref_w48_l14.model.text_encoder.model_name_or_path.endswith('large-patch14')
+    w48_l14 = load('metapose_hrnet-w48-cpn_clip-l14_1xb400-60e_h36m-256x192.py')
+    assert not w48_l14.model.neck.faithful and w48_l14.model.neck.text_channels == 768
+    assert w48_l14.model.neck.feat_channels == (48, 96, 192, 384)
 
 
 def test_tiny_config_trains_and_predicts_offline():

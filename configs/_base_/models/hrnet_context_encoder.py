@@ -1,8 +1,7 @@
 # HRNet image-encoder variants shared by the CA-PF and MetaPose configs. The
 # W32 recipe is written out in configs/capf/capf_hrnet-w32-*.py; a variant is
-# a `model.backbone` override plus the channels of its four context levels,
-# used as `backbone={{_base_.hrnet_w48.backbone}}` and
-# `neck=dict(feat_channels={{_base_.hrnet_w48.feat_channels}})`.
+# a `model` override (backbone + the channels of its four context levels for
+# the neck), used as `model = {{_base_.hrnet_w48}}`.
 
 # COCO top-down HRNet-W48, 256x192 (widths 48/96/192/384)
 hrnet_w48 = dict(
@@ -13,7 +12,7 @@ hrnet_w48 = dict(
             stage4=dict(num_channels=(48, 96, 192, 384))),
         init_cfg=dict(checkpoint='https://download.openmmlab.com/mmpose/top_down/hrnet/'
                       'hrnet_w48_coco_256x192-b9e0b3ab_20200708.pth')),
-    feat_channels=(48, 96, 192, 384))
+    neck=dict(feat_channels=(48, 96, 192, 384)))
 
 # Tiny random HRNet (one block per branch) for tests and the shipped sample
 hrnet_tiny = dict(
@@ -24,4 +23,4 @@ hrnet_tiny = dict(
             stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(4, 8, 16)),
             stage4=dict(num_modules=2, num_blocks=(1, 1, 1, 1), num_channels=(4, 8, 16, 32))),
         init_cfg=None),
-    feat_channels=(4, 8, 16, 32))
+    neck=dict(feat_channels=(4, 8, 16, 32)))
