@@ -282,7 +282,8 @@ class H36MImageDataset(BaseDataset):
             lifting_target_label=target.copy(),
             lifting_target_visible=info.pop('joints_3d_visible')[None],
             target_root=root[None].astype(np.float32),
-            flip_indices=list(self.metainfo['flip_indices']),
+            # _metainfo: the public property deep-copies all metainfo per call
+            flip_indices=list(self._metainfo['flip_indices']),
             instance_mapping_table=dict(INSTANCE_MAPPING_TABLE),
             label_mapping_table=dict(LABEL_MAPPING_TABLE))
         return info

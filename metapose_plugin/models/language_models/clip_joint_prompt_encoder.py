@@ -127,6 +127,7 @@ class CLIPJointPromptEncoder(BaseModule):
         self.learnable_prompts = nn.Parameter(
             torch.empty(num_joints * num_prompt_tokens, width), requires_grad=train_prompts)
         self._reset_prompts()
+        self.cache_features = True
         self._token_cache: Dict[Hashable, Tensor] = {}
         self._cache: Dict[Hashable, Tensor] = {}
         self._cache_state: Optional[Tuple] = None
@@ -249,7 +250,11 @@ class CLIPJointPromptEncoder(BaseModule):
 
     def _use_cache(self) -> bool:
         """Cache when no gradient can reach the prompts; reset the cache when
-        the prompts changed (in-place update, load, device move)."""
+        the prompts changed (in-place update, load, device move). Setting
+        the attribute ``cache_features = False`` recomputes every call
+        (benchmarks compare both in one run)."""
+        if not self.cache_features:
+            return False
         if self.learnable_prompts.requires_grad and torch.is_grad_enabled():
             return False
         prompts = self.learnable_prompts

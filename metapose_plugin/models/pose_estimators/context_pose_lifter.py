@@ -1,5 +1,5 @@
 """Single-frame 3D pose lifter with image context (CA-PF, MetaPose)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmpose.models.pose_estimators import PoseLifter
@@ -96,7 +96,7 @@ class ContextPoseLifter(PoseLifter):
             Tensor: Joint tokens in shape (B, T, K, C).
         """
         keypoints_frame, keypoints_crop = self._keypoints(data_samples, feats[0].device)
-        return self._lift(feats, keypoints_frame, keypoints_crop, self._actions(data_samples))
+        return self._lift(feats, keypoints_frame, keypoints_crop, self._text_feats(data_samples))
 
     def _forward(self, inputs: Tensor, data_samples: SampleList) -> Tensor:
         """3D joints (B, K, 3) without post-processing."""
@@ -125,36 +125,37 @@ class ContextPoseLifter(PoseLifter):
         """
         feats = self.backbone(inputs)
         keypoints_frame, keypoints_crop = self._keypoints(data_samples, inputs.device)
-        actions = self._actions(data_samples)
-        tokens = self._lift(feats, keypoints_frame, keypoints_crop, actions)
+        text_feats = self._text_feats(data_samples)
+        tokens = self._lift(feats, keypoints_frame, keypoints_crop, text_feats)
         if self.test_cfg.get('flip_test', False):
             flip_indices = data_samples[0].metainfo['flip_indices']
             frame_flip, crop_flip = flip_keypoints_2d(keypoints_frame, keypoints_crop,
                                                       flip_indices, inputs.shape[-1])
             tokens = (tokens,
-                      self._lift(self.backbone(inputs.flip(-1)), frame_flip, crop_flip, actions))
+                      self._lift(self.backbone(inputs.flip(-1)), frame_flip, crop_flip, text_feats))
         preds = self.head.predict(tokens, data_samples, test_cfg=self.test_cfg)
         return self.add_pred_to_datasample(preds, None, None, None, data_samples)
 
     def _lift(self, feats: Sequence[Tensor], keypoints_frame: Tensor, keypoints_crop: Tensor,
-              actions: List[str]) -> Tensor:
-        """Text features (if any) and the neck: tokens (B, T, K, C)."""
-        text_feats = self.text_encoder(actions) if self.text_encoder is not None else None
+              text_feats: Optional[Tensor]) -> Tensor:
+        """The neck: tokens (B, T, K, C)."""
         return self.neck(
             feats,
             keypoints_frame=keypoints_frame,
             keypoints_crop=keypoints_crop,
             text_feats=text_feats)
 
-    def _actions(self, data_samples: SampleList) -> List[str]:
-        """Per-sample action names; only read when a text encoder exists."""
+    def _text_feats(self, data_samples: SampleList) -> Optional[Tensor]:
+        """Text features (B, K, C_text) of the samples' actions, None
+        without a text encoder. Computed once per batch (a flipped view
+        shares them)."""
         if self.text_encoder is None:
-            return []
+            return None
         missing = [i for i, d in enumerate(data_samples) if 'action' not in d.metainfo]
         if missing:
             raise KeyError(f'ContextPoseLifter: data samples {missing} have no metainfo field '
                            "'action', required by the text encoder")
-        return [d.metainfo['action'] for d in data_samples]
+        return self.text_encoder([d.metainfo['action'] for d in data_samples])
 
     @staticmethod
     def _keypoints(data_samples: SampleList, device: torch.device) -> Tuple[Tensor, Tensor]:

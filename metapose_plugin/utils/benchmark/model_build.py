@@ -107,17 +107,13 @@ class TextTowerCounter:
 
 @contextmanager
 def text_cache_disabled(text_encoder: Optional[nn.Module]) -> Iterator[None]:
-    """Make the text encoder recompute its features at every call (drop its
-    cached rows before each forward); no-op without a text encoder."""
+    """Make the text encoder recompute its features at every call (its
+    ``cache_features`` switch); no-op without a text encoder."""
     if text_encoder is None:
         yield
         return
-
-    def drop_cache(module: nn.Module, args: tuple) -> None:
-        module._cache.clear()
-
-    handle = text_encoder.register_forward_pre_hook(drop_cache)
+    text_encoder.cache_features = False
     try:
         yield
     finally:
-        handle.remove()
+        text_encoder.cache_features = True

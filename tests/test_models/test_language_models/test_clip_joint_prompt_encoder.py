@@ -106,6 +106,21 @@ def test_frozen_prompts_cache_in_training(tiny_clip):
     assert calls == [2]
 
 
+def test_cache_features_switch_recomputes_every_call(tiny_clip):
+    encoder = build(tiny_clip).eval()
+    calls = []
+    encoder.text_model.encoder.register_forward_hook(lambda *args: calls.append(1))
+    with torch.no_grad():
+        cached = encoder(['Eating'])
+        encoder(['Eating'])
+        assert len(calls) == 1
+        encoder.cache_features = False
+        uncached = encoder(['Eating'])
+        encoder(['Eating'])
+    assert len(calls) == 3
+    torch.testing.assert_close(cached, uncached)
+
+
 def test_action_agnostic_single_row(tiny_clip):
     encoder = build(tiny_clip, action_agnostic=True).eval()
     with torch.no_grad():
