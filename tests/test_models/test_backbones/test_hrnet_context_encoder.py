@@ -94,3 +94,33 @@ def test_w32_matches_reference_features():
         levels = encoder(io['images'].permute(0, 3, 1, 2))
     for ours, expected in zip(levels, io['hrnet_features']):
         torch.testing.assert_close(ours, expected, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize('layout', ['mmpose', 'original'])
+def test_pretrained_init_cfg_loads_both_checkpoint_layouts(tmp_path, layout):
+    """An MMPose top-down checkpoint (``backbone.`` keys, numpy in ``meta``,
+    loaded under torch's weights_only default) and an original HRNet .pth
+    (bare keys plus the heatmap ``final_layer``) both load through init_cfg."""
+    import numpy as np
+    torch.manual_seed(1)
+    source = HRNetContextEncoder(extra=TINY_EXTRA)
+    _randomise_bn(source)
+    weights = source.state_dict()
+    path = tmp_path / f'{layout}.pth'
+    if layout == 'mmpose':
+        state_dict = {f'backbone.{k}': v for k, v in weights.items()}
+        state_dict['head.final_layer.weight'] = torch.zeros(17, 4, 1, 1)
+        torch.save(dict(state_dict=state_dict,
+                        meta=dict(dataset_meta=dict(sigmas=np.ones(17, dtype=np.float32)))),
+                   path)
+        init_cfg = dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')
+    else:
+        state_dict = dict(weights, **{'final_layer.weight': torch.zeros(17, 4, 1, 1)})
+        torch.save(state_dict, path)
+        init_cfg = dict(type='Pretrained', checkpoint=str(path))
+    torch.manual_seed(2)
+    target = HRNetContextEncoder(extra=TINY_EXTRA, init_cfg=init_cfg)
+    assert not torch.equal(target.conv1.weight, weights['conv1.weight'])
+    target.init_weights()
+    for key, value in target.state_dict().items():
+        torch.testing.assert_close(value, weights[key], msg=key)
