@@ -2,11 +2,11 @@
 from typing import Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule, ModuleList
+from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import DeformableContextBlock, crop_to_grid, drop_path_rates, sample_at_reference
+from ..utils import crop_to_grid, deformable_context_blocks, sample_at_reference
 
 
 @MODELS.register_module()
@@ -69,20 +69,17 @@ class CAPFContextNeck(BaseModule):
         self.feat_embed = nn.ModuleList(nn.Linear(c, embed_dims) for c in feat_channels)
         self.pos_embed = nn.Parameter(
             torch.zeros(1, len(feat_channels) + 1, num_keypoints, embed_dims))
-        # MMEngine's ModuleList, so that init_weights reaches each block's
-        # Deformable-DETR init (a torch ModuleList has no init_weights).
-        self.blocks = ModuleList(
-            DeformableContextBlock(
-                embed_dims,
-                feat_channels,
-                num_heads=num_heads,
-                num_points=num_points,
-                mlp_ratio=mlp_ratio,
-                drop_path_rate=rate,
-                norm_eps=norm_eps,
-                padding_mode='border',
-                use_kernel=use_kernel)
-            for rate in drop_path_rates(drop_path_range[0], drop_path_range[1], num_blocks))
+        self.blocks = deformable_context_blocks(
+            embed_dims,
+            feat_channels,
+            num_blocks,
+            drop_path_range,
+            num_heads=num_heads,
+            num_points=num_points,
+            mlp_ratio=mlp_ratio,
+            norm_eps=norm_eps,
+            padding_mode='border',
+            use_kernel=use_kernel)
 
     def init_weights(self) -> None:
         """Zero positional embedding, Deformable-DETR init of the blocks."""

@@ -2,11 +2,11 @@
 from typing import Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule, ModuleList
+from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..utils import DeformableContextBlock, drop_path_rates
+from ..utils import deformable_context_blocks
 
 
 @MODELS.register_module()
@@ -47,16 +47,16 @@ class SpatialEnhancer(BaseModule):
                  norm_eps: float = 1e-5,
                  init_cfg: dict = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.blocks = ModuleList(
-            DeformableContextBlock(
-                embed_dims,
-                feat_channels,
-                num_heads=num_heads,
-                num_points=num_points,
-                mlp_ratio=mlp_ratio,
-                drop_path_rate=rate,
-                norm_eps=norm_eps,
-                padding_mode='zeros') for rate in drop_path_rates(*drop_path_range, num_blocks))
+        self.blocks = deformable_context_blocks(
+            embed_dims,
+            feat_channels,
+            num_blocks,
+            drop_path_range,
+            num_heads=num_heads,
+            num_points=num_points,
+            mlp_ratio=mlp_ratio,
+            norm_eps=norm_eps,
+            padding_mode='zeros')
 
     def forward(self, x: Tensor, point_embed: Tensor, reference: Tensor,
                 feats: Sequence[Tensor]) -> Tensor:

@@ -1,6 +1,6 @@
 from .ckpt_convert import (convert_capf_checkpoint, convert_hrnet_checkpoint, rename_state_dict,
                            strip_prefix, unwrap_state_dict)
-from .deformable_context_block import DeformableContextBlock
+from .deformable_context_block import DeformableContextBlock, deformable_context_blocks
 from .deformable_sampling import (crop_to_grid, grid_to_kernel_locations, sample_at_reference,
                                   sample_feature_levels)
 from .per_level_deformable_attention import PerLevelDeformableAttention
@@ -8,7 +8,8 @@ from .vit_block import Attention, Mlp, ViTBlock, drop_path_rates
 
 __all__ = [
     'Attention', 'DeformableContextBlock', 'Mlp', 'PerLevelDeformableAttention', 'ViTBlock',
-    'convert_capf_checkpoint', 'convert_hrnet_checkpoint', 'crop_to_grid', 'drop_path_rates',
+    'convert_capf_checkpoint', 'convert_hrnet_checkpoint', 'crop_to_grid',
+    'deformable_context_blocks', 'drop_path_rates',
     'grid_to_kernel_locations', 'rename_state_dict', 'sample_at_reference',
     'sample_feature_levels', 'strip_prefix', 'unwrap_state_dict'
 ]

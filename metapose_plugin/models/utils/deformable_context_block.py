@@ -1,12 +1,12 @@
 """Guided deformable block: CA-PF's context block, MetaPose's spatial block."""
-from typing import Sequence
+from typing import Sequence, Tuple
 
 from mmcv.cnn.bricks import DropPath
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
 from .per_level_deformable_attention import PerLevelDeformableAttention
-from .vit_block import Mlp
+from .vit_block import Mlp, drop_path_rates
 
 
 class DeformableContextBlock(BaseModule):
@@ -81,3 +81,32 @@ class DeformableContextBlock(BaseModule):
         h = self.norm1(x + guide)
         x = x + self.drop_path(self.attn(h, reference, feats))
         return x + self.drop_path(self.mlp(self.norm2(x)))
+
+
+def deformable_context_blocks(embed_dims: int,
+                              feat_channels: Sequence[int],
+                              num_blocks: int,
+                              drop_path_range: Tuple[float, float],
+                              **block_kwargs) -> ModuleList:
+    """A stack of :class:`DeformableContextBlock` with linearly increasing
+    stochastic-depth rates, as CA-PF's context blocks and MetaPose's spatial
+    enhancer use it.
+
+    An MMEngine ``ModuleList``, so that ``init_weights`` reaches each block's
+    Deformable-DETR init (a torch ``ModuleList`` has no ``init_weights``).
+
+    Args:
+        embed_dims (int): Token channels C.
+        feat_channels (Sequence[int]): Channels C_l of the L feature maps.
+        num_blocks (int): Number of blocks.
+        drop_path_range (tuple[float, float]): Rates of the first and last
+            block.
+        **block_kwargs: ``num_heads``, ``num_points``, ``mlp_ratio``,
+            ``norm_eps``, ``padding_mode``, ``use_kernel`` of each block.
+
+    Returns:
+        ModuleList: ``num_blocks`` blocks.
+    """
+    return ModuleList(
+        DeformableContextBlock(embed_dims, feat_channels, drop_path_rate=rate, **block_kwargs)
+        for rate in drop_path_rates(*drop_path_range, num_blocks))

@@ -55,8 +55,15 @@ def test_inputs_not_modified_in_place():
 def test_init_weights_and_drop_path_schedule():
     neck = _neck(drop_path_range=(0.0, 0.2))
     torch.nn.init.normal_(neck.pos_embed)
+    for block in neck.blocks:
+        torch.nn.init.normal_(block.attn.sampling_offsets.weight)
+        torch.nn.init.normal_(block.attn.attention_weights.bias)
     neck.init_weights()
     assert neck.pos_embed.abs().sum() == 0
+    # the neck's init_weights reaches every block's Deformable-DETR init
+    for block in neck.blocks:
+        assert block.attn.sampling_offsets.weight.abs().sum() == 0
+        assert block.attn.attention_weights.bias.abs().sum() == 0
     assert neck.pos_embed.shape == (1, 5, 4, 8)
     assert isinstance(neck.blocks[0].drop_path, torch.nn.Identity)
     assert neck.blocks[1].drop_path.drop_prob == pytest.approx(0.2)
