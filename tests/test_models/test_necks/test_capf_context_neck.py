@@ -53,7 +53,8 @@ def test_inputs_not_modified_in_place():
 
 
 def test_init_weights_and_drop_path_schedule():
-    neck = _neck(drop_path_range=(0.0, 0.2))
+    neck = CAPFContextNeck(feat_channels=FEAT_CHANNELS, embed_dims=8, num_keypoints=4,
+                           num_blocks=2, num_heads=2, num_points=2, drop_path_range=(0.0, 0.2))
     torch.nn.init.normal_(neck.pos_embed)
     for block in neck.blocks:
         torch.nn.init.normal_(block.attn.sampling_offsets.weight)
