@@ -6,13 +6,15 @@
 set -euo pipefail
 
 PY=${PYTHON:-python}
-PIP="$PY -m pip"
 here=$(cd "$(dirname "$0")/.." && pwd)
+# every step keeps the pins of constraints.txt (no step may upgrade setuptools)
+PIP="$PY -m pip"
+export PIP_CONSTRAINT="$here/tools/constraints.txt"
 
 step() { echo "[install] $*"; }
 check() { $PY -c "$1" >/dev/null 2>&1; }
 
-step "build tools (setuptools<81 keeps the pkg_resources that mmcv's setup.py imports)"
+step "build tools (setuptools<81: mmcv's setup.py and mmengine import pkg_resources)"
 check "import setuptools, wheel, ninja; assert int(setuptools.__version__.split('.')[0]) < 81" ||
     $PIP install -q "setuptools>=64,<81" wheel six ninja
 
@@ -29,7 +31,7 @@ check "import torch, torchvision.ops; assert torch.__version__.split('+')[0] == 
 step "runtime dependencies"
 check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
     $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy \
-        pycocotools shapely terminaltables matplotlib "opencv-python<5" pillow cython \
+        pycocotools shapely terminaltables matplotlib opencv-python pillow cython \
         "transformers>=4.40" tensorboard pytest
 
 # mmcv with compiled ops (mmcv-lite has none, and mmpose.models needs them),
