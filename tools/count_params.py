@@ -51,5 +51,6 @@ def main() -> None:
     for name, n in rows:
         print(f'{name:<26} {n / 1e6:8.2f} M  ({n:,})')
 
+
 if __name__ == '__main__':
     main()

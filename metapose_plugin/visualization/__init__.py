@@ -1,3 +1,3 @@
-from .metapose_3d_local_visualizer import MetaPose3dLocalVisualizer
+from .metapose_3d_local_visualizer import MetaPose3dLocalVisualizer, to_plot_frame
 
-__all__ = ['MetaPose3dLocalVisualizer']
+__all__ = ['MetaPose3dLocalVisualizer', 'to_plot_frame']

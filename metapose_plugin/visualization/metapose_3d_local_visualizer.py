@@ -29,6 +29,32 @@ def _agg_tostring_rgb() -> Iterator[None]:
         del FigureCanvasAgg.tostring_rgb
 
 
+def to_plot_frame(keypoints: np.ndarray) -> np.ndarray:
+    """Camera-frame 3D joints to the frame of MMPose's 3D panel.
+
+    Camera frame: x right, y down, z forward. Panel: x, depth, height up
+    (``-(x, z, y)``, as :class:`Pose3DInferencer` shows predictions), each
+    person's lowest joint at height 0.
+
+    Args:
+        keypoints (np.ndarray): Joints in shape (N, K, 3), camera frame.
+
+    Returns:
+        np.ndarray: New array (N, K, 3) in the panel frame.
+    """
+    plot = -np.asarray(keypoints, dtype=np.float64)[..., [0, 2, 1]]
+    plot[..., 2] -= plot[..., 2].min(axis=-1, keepdims=True)
+    return plot
+
+
+def _in_plot_frame(instances: InstanceData) -> InstanceData:
+    """A copy of ``instances`` whose ``keypoints`` are in the panel frame."""
+    converted = instances.clone()
+    if 'keypoints' in converted:
+        converted.keypoints = to_plot_frame(converted.keypoints)
+    return converted
+
+
 @VISUALIZERS.register_module()
 class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
     """MMPose's :class:`Pose3dLocalVisualizer` (2D image beside one 3D panel
@@ -41,6 +67,10 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
       sample): the 2D instance fields are turned into arrays first.
     - NumPy 2 no longer converts a 1-element array to ``int``: the keypoint
       radius (passed as a (1,) array) becomes a scalar for OpenCV.
+
+    The 3D keypoints of the data samples are camera-frame (x right, y down,
+    z forward, metres, as the lifters predict them); each panel shows them
+    upright as MMPose's :class:`Pose3DInferencer` does (:func:`to_plot_frame`).
 
     Each 3D panel is drawn in its own figure, so that any number of people
     can be shown (MMPose sizes one figure for all of them but reshapes its
@@ -65,9 +95,10 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
         with _agg_tostring_rgb():
             for index in range(min(count, num_panels)):
                 sample = PoseDataSample(metainfo=pose_samples.metainfo)
-                sample.pred_instances = pred[index:index + 1]
+                sample.pred_instances = _in_plot_frame(pred[index:index + 1])
                 if draw_gt and 'gt_instances' in pose_samples:
-                    sample.gt_instances = pose_samples.gt_instances[index:index + 1]
+                    sample.gt_instances = _in_plot_frame(
+                        pose_samples.gt_instances[index:index + 1])
                 panels[index] = super()._draw_3d_data_samples(
                     image, sample, draw_gt=draw_gt, num_instances=1,
                     scores_2d=None if scores_2d is None else scores_2d[index:index + 1],

@@ -66,3 +66,20 @@ def test_tensor_keypoints_numpy2():
         base = _visualizer(Pose3dLocalVisualizer, 'vis3d-base-tensors')
         with pytest.raises(ValueError, match='copy'):
             base._draw_instances_kpts(image.copy(), det.pred_instances)
+
+
+def test_plot_frame_is_upright_on_real_pose():
+    """Camera-frame H36M joints (y down) are shown head up, feet at 0."""
+    import os.path as osp
+    from metapose_plugin.visualization import to_plot_frame
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    pose = np.load(osp.join(repo, 'data', 'h36m_sample', 'test_h36m_body3d.npz'))['S'][:, :, :3]
+    plot = to_plot_frame(pose)
+    pelvis, head = 0, 10
+    assert plot.shape == pose.shape
+    # standing, walking and sitting frames alike: the head is above the pelvis
+    assert np.all(plot[:, head, 2] > plot[:, pelvis, 2] + 0.3)
+    np.testing.assert_allclose(plot[..., 2].min(axis=1), 0.0, atol=1e-12)
+    # depth is the camera's z, mirrored; left/right stays the camera's x, mirrored
+    np.testing.assert_allclose(plot[..., 1], -pose[..., 2])
+    np.testing.assert_allclose(plot[..., 0], -pose[..., 0])
