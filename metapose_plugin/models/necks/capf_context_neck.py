@@ -6,7 +6,8 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import crop_to_grid, deformable_context_blocks, sample_at_reference
+from ..utils import (check_joint_views, crop_to_grid, deformable_context_blocks,
+                     embed_at_reference)
 
 
 @MODELS.register_module()
@@ -106,20 +107,13 @@ class CAPFContextNeck(BaseModule):
         if text_feats is not None:
             raise ValueError('CAPFContextNeck: text_feats must be None (CA-PF uses no text); '
                              'remove text_encoder from the model config')
-        if keypoints_frame.shape[-2:] != (self.num_keypoints, 2):
-            raise ValueError(f'CAPFContextNeck: keypoints_frame must be (B, {self.num_keypoints}, '
-                             f'2), got {tuple(keypoints_frame.shape)}')
-        if keypoints_crop.shape != keypoints_frame.shape:
-            raise ValueError('CAPFContextNeck: keypoints_crop must match keypoints_frame '
-                             f'{tuple(keypoints_frame.shape)}, got {tuple(keypoints_crop.shape)}')
+        check_joint_views('CAPFContextNeck', keypoints_frame, keypoints_crop, self.num_keypoints)
         reference = crop_to_grid(keypoints_crop, self.input_size)
-        coord = self.coord_embed(keypoints_frame)
-        levels = [
-            embed(s)
-            for embed, s in zip(self.feat_embed, sample_at_reference(feats, reference, 'zeros'))
-        ]
-        # T x (B, K, C) -> (B, T, K, C)
-        x = torch.stack([coord, *levels], dim=1) + self.pos_embed
+        # (B, K, C) -> (B, 1, K, C)
+        coord = self.coord_embed(keypoints_frame).unsqueeze(1)
+        levels = embed_at_reference(feats, reference, self.feat_embed)
+        # (B, 1, K, C) + (B, L, K, C) -> (B, T, K, C)
+        x = torch.cat([coord, levels], dim=1) + self.pos_embed
         guide, x = x[:, :1], x[:, 1:]
         for block in self.blocks:
             x = block(x, guide, reference, feats)

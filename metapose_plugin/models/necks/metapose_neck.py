@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import crop_to_grid, sample_at_reference
+from ..utils import check_joint_views, crop_to_grid, embed_at_reference
 from .semantic_enhancer import SemanticEnhancer
 from .spatial_enhancer import SpatialEnhancer
 from .transformation_alignment import TransformationAlignment
@@ -135,22 +135,12 @@ class MetaPoseNeck(BaseModule):
         if text_feats is None:
             raise ValueError('MetaPoseNeck: text_feats (B, K, C_text) is required; add a '
                              'text_encoder (e.g. CLIPJointPromptEncoder) to the model config')
-        expected = (keypoints_frame.shape[0], self.num_keypoints, 2)
-        for name, value in (('keypoints_frame', keypoints_frame),
-                            ('keypoints_crop', keypoints_crop)):
-            if tuple(value.shape) != expected:
-                raise ValueError(f'MetaPoseNeck: {name} must be {expected}, '
-                                 f'got {tuple(value.shape)}')
+        check_joint_views('MetaPoseNeck', keypoints_frame, keypoints_crop, self.num_keypoints)
         reference = crop_to_grid(keypoints_crop, self.input_size)
         # (B, K, C) -> (B, 1, K, C)
         point_embed = (self.coord_embed(keypoints_frame) + self.point_pos_embed).unsqueeze(1)
         text_embed = (self.text_proj(text_feats) + self.text_pos_embed).unsqueeze(1)
-        levels = [
-            embed(s)
-            for embed, s in zip(self.feat_embed, sample_at_reference(feats, reference, 'zeros'))
-        ]
-        # L x (B, K, C) -> (B, L, K, C)
-        x = torch.stack(levels, dim=1) + self.level_pos_embed
+        x = embed_at_reference(feats, reference, self.feat_embed) + self.level_pos_embed
         spatial = self.spatial_enhancer(x, point_embed, reference, feats)
         semantic = self.semantic_enhancer(x, text_embed, reference, feats)
         tokens, kl = self.alignment(spatial, semantic, noise)

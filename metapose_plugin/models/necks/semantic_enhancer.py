@@ -7,7 +7,7 @@ from mmengine.model import BaseModule, ModuleList
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import Mlp, PerLevelDeformableAttention, drop_path_rates, sample_at_reference
+from ..utils import Mlp, PerLevelDeformableAttention, drop_path_rates, embed_at_reference
 
 
 class SemanticDeformableBlock(BaseModule):
@@ -78,10 +78,7 @@ class SemanticDeformableBlock(BaseModule):
         h = self.norm1(x + guide)
         # (B, 1 or L, K, 2) + (B, L, K, 2) -> (B, L, K, 2)
         reference = reference + self.offsets(h).tanh()
-        sampled = sample_at_reference(feats, reference, 'zeros')
-        # L x (B, K, C_l) -> (B, L, K, C)
-        sampled = torch.stack([proj(s) for proj, s in zip(self.embed_proj, sampled)], dim=1)
-        h = self.norm2(h + sampled) + query_pos
+        h = self.norm2(h + embed_at_reference(feats, reference, self.embed_proj)) + query_pos
         x = x + self.drop_path(self.attn(h, reference, feats))
         x = x + self.drop_path(self.mlp(self.norm3(x)))
         return x, reference

@@ -14,7 +14,7 @@ from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 PADDING_MODES = ('zeros', 'border')
 
@@ -91,6 +91,34 @@ def sample_at_reference(feats: Sequence[Tensor],
     sampled = sample_feature_levels(feats, reference.unsqueeze(-2), padding_mode)
     # (B, K, 1, C_l) -> (B, K, C_l)
     return [s.squeeze(2) for s in sampled]
+
+
+def embed_at_reference(feats: Sequence[Tensor], reference: Tensor,
+                       projections: Sequence[nn.Module]) -> Tensor:
+    """Level tokens: each map sampled at the reference (zeros padding, the
+    feature lookup of both references) and projected by its own layer.
+
+    Args:
+        feats (Sequence[Tensor]): L maps, level l in shape (B, C_l, H_l, W_l).
+        reference (Tensor): Grid points, (B, K, 2) or (B, L, K, 2).
+        projections (Sequence[nn.Module]): L layers, level l C_l -> C.
+
+    Returns:
+        Tensor: Tokens in shape (B, L, K, C).
+    """
+    sampled = sample_at_reference(feats, reference, 'zeros')
+    # L x (B, K, C) -> (B, L, K, C)
+    return torch.stack([proj(s) for proj, s in zip(projections, sampled)], dim=1)
+
+
+def check_joint_views(owner: str, keypoints_frame: Tensor, keypoints_crop: Tensor,
+                      num_keypoints: int) -> None:
+    """Raise a ValueError naming ``owner`` and the argument unless both 2D
+    views (normalised full frame, crop pixels) have shape (B, K, 2)."""
+    expected = (keypoints_frame.shape[0], num_keypoints, 2)
+    for name, value in (('keypoints_frame', keypoints_frame), ('keypoints_crop', keypoints_crop)):
+        if tuple(value.shape) != expected:
+            raise ValueError(f'{owner}: {name} must be {expected}, got {tuple(value.shape)}')
 
 
 def grid_to_kernel_locations(points: Tensor, height: int, width: int,
