@@ -1,204 +1,38 @@
 """Check this plugin against a reference parity fixture.
 
-Usage: ``python tools/check_parity.py FIXTURE_DIR``
+Usage: ``python tools/check_parity.py [--kind metapose|finepose|mpm|multiview] FIXTURE_DIR``
 
-FIXTURE_DIR has the layout of ``fixtures/parity`` (see its README):
-``io.pt`` (inputs, reference outputs, the pre-tokenized prompts with their
-``action_set`` row order and the captured alignment noise), ``capf_lifter.pt``,
-``metapose.pt`` and optionally ``hrnet_w32.pt``. The fp16 weights are cast to
-float32 and converted with :mod:`metapose_plugin.models.utils.ckpt_convert`;
-the parts run in eval mode, MetaPose in faithful mode with the captured noise.
-One line per output gives the max absolute difference; the exit status is 0
-only if HRNet features are within 1e-4 and text features and both lifter
-outputs within 1e-5. Without ``hrnet_w32.pt`` the lifters read io.pt's
-``hrnet_features`` and HRNet is reported as skipped.
+Each kind reads a fixture folder of its own layout (the fixture's README) and
+prints the max absolute difference of every output it compares, with its
+tolerance; see :mod:`metapose_plugin.testing.parity`. ``metapose`` (the
+default) covers HRNet, CA-PF and MetaPose. The exit status is 0 only if every
+compared output is within tolerance.
 """
 import argparse
 import os.path as osp
-import re
 import sys
-from typing import Dict, List, Tuple
 
-import torch
-from torch import Tensor, nn
-
-from metapose_plugin.models.backbones import HRNetContextEncoder
-from metapose_plugin.models.heads import ContextLiftingHead
-from metapose_plugin.models.language_models import CLIPJointPromptEncoder
-from metapose_plugin.models.necks import CAPFContextNeck, MetaPoseNeck
-from metapose_plugin.models.utils.ckpt_convert import (convert_capf_checkpoint,
-                                                       convert_hrnet_checkpoint,
-                                                       convert_metapose_checkpoint)
-
-TOLERANCES = dict(hrnet_features=1e-4, metapose_text_features=1e-5, capf_output=1e-5,
-                  metapose_output=1e-5)
+from metapose_plugin.testing.parity import PARITY_KINDS, check_parity
 
 
-def load_float(path: str) -> Dict[str, Tensor]:
-    """Load a fixture state dict, floating tensors cast to float32."""
-    state_dict = torch.load(path, map_location='cpu')
-    return {k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()}
-
-
-def hrnet_extra(width: int) -> dict:
-    """HRNet-W``width`` architecture (original 256x192 recipe)."""
-    widths = [width * 2**i for i in range(4)]
-    return dict(
-        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                    num_channels=(64, )),
-        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, ) * 2,
-                    num_channels=tuple(widths[:2])),
-        stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, ) * 3,
-                    num_channels=tuple(widths[:3])),
-        stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, ) * 4,
-                    num_channels=tuple(widths)))
-
-
-def load_part(module: nn.Module, state_dict: Dict[str, Tensor], prefix: str,
-              source: str) -> nn.Module:
-    """Load the ``prefix``-ed keys of a converted state dict (strict)."""
-    part = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
-    try:
-        module.load_state_dict(part, strict=True)
-    except RuntimeError as err:
-        raise RuntimeError(f'{source}: converted {prefix}* keys do not fit: {err}') from err
-    return module.eval()
-
-
-def prefixed_keys(module: nn.Module, prefix: str) -> List[str]:
-    """State-dict keys of ``module`` under ``prefix``."""
-    return [prefix + k for k in module.state_dict()]
-
-
-def text_config_from(state_dict: Dict[str, Tensor]) -> dict:
-    """``CLIPTextConfig`` arguments from an openai CLIP text state dict."""
-    vocab, width = state_dict['text_encoder.token_embedding.weight'].shape
-    layers = {int(m.group(1)) for k in state_dict
-              if (m := re.match(r'text_encoder\.transformer\.resblocks\.(\d+)\.', k))}
-    return dict(
-        vocab_size=vocab,
-        hidden_size=width,
-        intermediate_size=state_dict['text_encoder.transformer.resblocks.0.mlp.c_fc.weight']
-        .shape[0],
-        projection_dim=state_dict['text_encoder.text_projection'].shape[1],
-        num_hidden_layers=len(layers),
-        num_attention_heads=width // 64,
-        max_position_embeddings=state_dict['text_encoder.positional_embedding'].shape[0],
-        hidden_act='quick_gelu',
-        layer_norm_eps=1e-5,
-        bos_token_id=vocab - 2,
-        eos_token_id=vocab - 1,
-        pad_token_id=0)
-
-
-def feat_channels_of(state_dict: Dict[str, Tensor], pattern: str) -> Tuple[int, ...]:
-    """Input channels of ``feat_embed.{l}`` (l = 0, 1, ...) in a state dict."""
-    found = {int(m.group(1)): v.shape[1] for k, v in state_dict.items()
-             if (m := re.fullmatch(pattern, k))}
-    return tuple(found[level] for level in sorted(found))
-
-
-def run_hrnet(fixture_dir: str, io: dict) -> Tuple[List[Tensor], float]:
-    """Our HRNet features (or io.pt's, with diff NaN, when skipped)."""
-    path = osp.join(fixture_dir, 'hrnet_w32.pt')
-    if not osp.isfile(path):
-        return [f.float() for f in io['hrnet_features']], float('nan')
-    state_dict = load_float(path)
-    width = state_dict['stage4.0.branches.0.0.conv1.weight'].shape[0]
-    backbone = HRNetContextEncoder(extra=hrnet_extra(width))
-    converted, _, _ = convert_hrnet_checkpoint(
-        state_dict, expected_keys=backbone.state_dict().keys())
-    load_part(backbone, converted, '', 'hrnet_w32.pt')
-    with torch.no_grad():
-        feats = list(backbone(io['images'].permute(0, 3, 1, 2).contiguous()))
-    diff = max((f - r).abs().max().item() for f, r in zip(feats, io['hrnet_features']))
-    return feats, diff
-
-
-def run_capf(fixture_dir: str, io: dict, feats: List[Tensor]) -> Tensor:
-    """CA-PF lifter prediction (B, 1, K, 3)."""
-    state_dict = load_float(osp.join(fixture_dir, 'capf_lifter.pt'))
-    channels = feat_channels_of(state_dict, r'feat_embed\.(\d+)\.weight')
-    neck = CAPFContextNeck(feat_channels=channels)
-    head = ContextLiftingHead(num_tokens=len(channels) + 1)
-    expected = prefixed_keys(neck, 'neck.') + prefixed_keys(head, 'head.')
-    converted, _, _ = convert_capf_checkpoint(state_dict, expected_keys=expected)
-    load_part(neck, converted, 'neck.', 'capf_lifter.pt')
-    load_part(head, converted, 'head.', 'capf_lifter.pt')
-    with torch.no_grad():
-        tokens = neck(feats, keypoints_frame=io['keypoints_2d'],
-                      keypoints_crop=io['keypoints_2d_crop'])
-        return head(tokens).unsqueeze(1)
-
-
-def run_metapose(fixture_dir: str, io: dict, feats: List[Tensor]) -> Tuple[Tensor, Tensor]:
-    """MetaPose text features (B, K, C_text) and prediction (B, 1, K, 3),
-    faithful mode, alignment noise replayed from io.pt."""
-    state_dict = load_float(osp.join(fixture_dir, 'metapose.pt'))
-    channels = feat_channels_of(state_dict, r'pose_net\.feat_embed\.(\d+)\.weight')
-    text_config = text_config_from(state_dict)
-    num_joints = io['text_tokens'].shape[1]
-    text_encoder = CLIPJointPromptEncoder(
-        text_config=text_config, num_joints=num_joints,
-        num_prompt_tokens=state_dict['learnable_prompts'].shape[0] // num_joints,
-        faithful=True, train_prompts=False)
-    neck = MetaPoseNeck(feat_channels=channels, text_channels=text_config['projection_dim'],
-                        num_keypoints=num_joints, faithful=True, kl_weight=0.0)
-    head = ContextLiftingHead(num_tokens=len(channels) + 1, num_keypoints=num_joints,
-                              drop_path_range=(0.1, 0.2), with_pos_embed=True)
-    expected = (prefixed_keys(text_encoder, 'text_encoder.') + prefixed_keys(neck, 'neck.') +
-                prefixed_keys(head, 'head.'))
-    converted, _, _ = convert_metapose_checkpoint(state_dict, expected_keys=expected)
-    for module, prefix in ((text_encoder, 'text_encoder.'), (neck, 'neck.'), (head, 'head.')):
-        load_part(module, converted, prefix, 'metapose.pt')
-    noise = io['metapose_alignment_noise']
-    if len(noise) != 1:
-        raise ValueError(f'{fixture_dir}/io.pt: metapose_alignment_noise must hold exactly one '
-                         f'draw, got {len(noise)}')
-    with torch.no_grad():
-        rows = text_encoder.encode_tokens(io['text_tokens'])
-        index = torch.as_tensor([list(io['action_set']).index(a) for a in io['actions']])
-        text_feats = rows[index]
-        tokens = neck(feats, keypoints_frame=io['keypoints_2d'],
-                      keypoints_crop=io['keypoints_2d_crop'], text_feats=text_feats,
-                      noise=noise[0].float())
-        return text_feats, head(tokens).unsqueeze(1)
-
-
-def check(fixture_dir: str) -> bool:
-    """Run every comparison, print one line each; True if all pass."""
-    io = torch.load(osp.join(fixture_dir, 'io.pt'), map_location='cpu')
-    crop_before = io['keypoints_2d_crop'].clone()
-    feats, hrnet_diff = run_hrnet(fixture_dir, io)
-    capf = run_capf(fixture_dir, io, feats)
-    text_feats, metapose = run_metapose(fixture_dir, io, feats)
-    if not torch.equal(crop_before, io['keypoints_2d_crop']):
-        raise AssertionError('the crop keypoints were modified in place')
-    diffs = dict(
-        hrnet_features=hrnet_diff,
-        metapose_text_features=(text_feats - io['metapose_text_features']).abs().max().item(),
-        capf_output=(capf - io['capf_output']).abs().max().item(),
-        metapose_output=(metapose - io['metapose_output']).abs().max().item())
-    ok = True
-    for name, diff in diffs.items():
-        tol = TOLERANCES[name]
-        if diff != diff:
-            print(f'{name:<24} skipped (no hrnet_w32.pt; lifters read io.pt hrnet_features)')
-            continue
-        passed = diff <= tol
-        ok &= passed
-        print(f'{name:<24} max|diff| = {diff:.3e}  (tol {tol:.0e})  {"OK" if passed else "FAIL"}')
-    return ok
+def check(fixture_dir: str, kind: str = 'metapose') -> bool:
+    """Run the comparisons of ``kind`` on ``fixture_dir``; True if all pass."""
+    return check_parity(kind, fixture_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('fixture_dir', help='folder in the layout of fixtures/parity')
+    parser.add_argument('fixture_dir', help='fixture folder of the chosen kind')
+    parser.add_argument('--kind', choices=sorted(PARITY_KINDS), default='metapose',
+                        help='which reference the folder comes from (default: metapose)')
     args = parser.parse_args()
-    for name in ('io.pt', 'capf_lifter.pt', 'metapose.pt'):
-        if not osp.isfile(osp.join(args.fixture_dir, name)):
-            parser.error(f'{args.fixture_dir}: missing {name}')
-    sys.exit(0 if check(args.fixture_dir) else 1)
+    if not osp.isdir(args.fixture_dir):
+        parser.error(f'{args.fixture_dir}: not a folder')
+    try:
+        ok = check(args.fixture_dir, args.kind)
+    except FileNotFoundError as err:
+        parser.error(str(err))
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == '__main__':

@@ -5,14 +5,18 @@
 # On a machine with CUDA, mmcv's CUDA ops are built too (FORCE_CUDA).
 set -euo pipefail
 
-PY=${PYTHON:-python}
+# the interpreter as an absolute path: the checks below run from another folder
+PY=$("${PYTHON:-python}" -c 'import sys; print(sys.executable)')
 here=$(cd "$(dirname "$0")/.." && pwd)
 # every step keeps the pins of constraints.txt (no step may upgrade setuptools)
 PIP="$PY -m pip"
 export PIP_CONSTRAINT="$here/tools/constraints.txt"
 
 step() { echo "[install] $*"; }
-check() { $PY -c "$1" >/dev/null 2>&1; }
+# Checks run from / with PYTHONPATH unset, as a user's notebook or MMPose's own
+# tools would: from the checkout, Python's sys.path[0] would find the plugin's
+# source folder and hide a missing install.
+check() { (cd / && env -u PYTHONPATH "$PY" -c "$1") >/dev/null 2>&1; }
 
 step "build tools (setuptools<81: mmcv's setup.py and mmengine import pkg_resources)"
 check "import setuptools, wheel, ninja; assert int(setuptools.__version__.split('.')[0]) < 81" ||
@@ -64,5 +68,5 @@ step "metapose_plugin (editable)"
 check "import metapose_plugin, os, sys; sys.exit(0 if os.path.samefile(os.path.dirname(metapose_plugin.__file__), '$here/metapose_plugin') else 1)" ||
     $PIP install -q --no-deps --no-build-isolation -e "$here"
 
-step "import check"
-$PY -c "import torchvision, mmcv.ops, mmpose.models, mmpose.apis, mmdet.models, xtcocotools.mask, metapose_plugin; print('[install] stack ok')"
+step "import check (from /, PYTHONPATH unset)"
+(cd / && env -u PYTHONPATH "$PY" -c "import torchvision, mmcv.ops, mmpose.models, mmpose.apis, mmdet.models, xtcocotools.mask, metapose_plugin; print('[install] stack ok')")

@@ -57,9 +57,10 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # The 4-frame sample shipped in data/h36m_sample (MMPose npz layout), used by
-# the tiny configs: `dataset={{_base_.h36m_sample}}`.
+# the tiny configs: `dataset={{_base_.h36m_sample}}`. The path is resolved from
+# this file, so the tiny configs run from any working directory.
 h36m_sample = dict(
-    data_root='data/h36m_sample/',
+    data_root='{{ fileDirname }}/../../../data/h36m_sample/',
     ann_file='test_h36m_body3d.npz',
     camera_param_file='cameras.pkl',
     keypoint_2d_det_file='test_h36m_2d_detection.npy',

@@ -18,6 +18,13 @@ _REDUCED_FLAGS = ((8, cv2.IMREAD_REDUCED_COLOR_8),
 # downscale low-passes where bilinear warping of the full frame aliases.
 _MIN_DECODED_PX_PER_CROP_PX = 0.75
 _JPEG_START, _JPEG_END = b'\xff\xd8', b'\xff\xd9'
+_NO_IMAGE_MESSAGE = (
+    'LoadPersonCrop got a sample without an image path ({keys}). The image-based '
+    'lifters of metapose_plugin (CA-PF, MetaPose) need the frame itself, and '
+    "MMPose's MMPoseInferencer(pose3d=...) / Pose3DInferencer hand a 3D lifter only "
+    '2D keypoint sequences. Run such configs with metapose_plugin\'s '
+    "MetaPose3DInferencer (inferencer alias 'metapose-3d'), or "
+    'projects/metapose/demo/inferencer_demo.py --pose3d CONFIG.')
 
 
 @TRANSFORMS.register_module()
@@ -96,6 +103,8 @@ class LoadPersonCrop(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Load, crop and map the keypoints of one sample."""
+        if 'img_path' not in results:
+            raise ValueError(_NO_IMAGE_MESSAGE.format(keys=', '.join(sorted(results))))
         path = results['img_path']
         where = f'sample {results.get("sample_idx", "?")}'
         width, height = self.input_size

@@ -256,3 +256,21 @@ def convert_metapose_checkpoint(checkpoint: dict,
                *((r'image_encoder\.' + p, r'backbone.' + r) for p, r in HRNET_RENAMES)]
     return rename_state_dict(state_dict, renames, METAPOSE_IGNORE, expected_keys, strict,
                              source='MetaPose checkpoint')
+
+
+CONVERTERS = dict(
+    capf=convert_capf_checkpoint,
+    metapose=convert_metapose_checkpoint,
+    hrnet=lambda checkpoint: convert_hrnet_checkpoint(checkpoint, prefix='backbone.'))
+
+
+def detect_kind(keys: List[str]) -> Optional[str]:
+    """``'metapose'``, ``'capf'``, ``'hrnet'`` or None from the (``module.``-
+    stripped) checkpoint keys."""
+    if any(k.startswith('pose_net.') or k == 'learnable_prompts' for k in keys):
+        return 'metapose'
+    if any(k.startswith('volume_net.') for k in keys) or 'Spatial_pos_embed' in keys:
+        return 'capf'
+    if any(k.startswith(('stage4.', 'backbone.stage4.')) for k in keys):
+        return 'hrnet'
+    return None

@@ -1,4 +1,5 @@
 """Run one benchmark mode on a config and format its report."""
+import importlib
 import os
 import platform
 from typing import Optional
@@ -11,7 +12,16 @@ from .model_build import build_random_model
 from .model_modes import bench_infer, bench_train
 from .pipeline_mode import POSE2D_CONFIG, bench_pipeline
 
-MODES = ('train', 'infer', 'data', 'pipeline')
+# Modes of the sequence methods, each in its own module, imported on demand:
+# mode -> (module, function). The function is called as
+# ``fn(cfg, device=..., batch_size=..., iters=...)`` (``batch_size`` may be
+# None: the mode picks its default) and returns ``(results, notes)``.
+METHOD_MODES = dict(
+    diffusion=('metapose_plugin.utils.benchmark.diffusion_mode', 'bench_diffusion'),
+    pretrain=('metapose_plugin.utils.benchmark.mpm_modes', 'bench_pretrain'),
+    lift=('metapose_plugin.utils.benchmark.mpm_modes', 'bench_lift'),
+    stage1=('metapose_plugin.utils.benchmark.multiview_mode', 'bench_stage1'))
+MODES = ('train', 'infer', 'data', 'pipeline') + tuple(METHOD_MODES)
 
 
 def machine_info(device: str) -> dict:
@@ -41,7 +51,8 @@ def run_benchmark(cfg: Config,
 
     Args:
         cfg (Config): Lifter config (random weights are used).
-        mode (str): ``'train'``, ``'infer'``, ``'data'`` or ``'pipeline'``.
+        mode (str): ``'train'``, ``'infer'``, ``'data'``, ``'pipeline'`` or
+            one of :data:`METHOD_MODES`.
         device (str): ``'cpu'`` or ``'cuda[:i]'``. Defaults to ``'cpu'``.
         batch_size (int, optional): Training batch / the large inference
             batch; the config's ``train_dataloader.batch_size`` when None.
@@ -64,6 +75,14 @@ def run_benchmark(cfg: Config,
         raise RuntimeError(f'device {device!r} requested but CUDA is not available')
     if iters < 1:
         raise ValueError(f'iters must be >= 1, got {iters}')
+    if mode in METHOD_MODES:
+        module, function = METHOD_MODES[mode]
+        bench = getattr(importlib.import_module(module), function)
+        results, notes = bench(cfg, device=device, batch_size=batch_size, iters=iters)
+        batch_size = notes.pop('batch_size', batch_size)
+        return dict(config=cfg.filename, mode=mode, device=str(device), batch_size=batch_size,
+                    iters=iters, no_text_cache=no_text_cache, machine=machine_info(device),
+                    results=results, notes=notes)
     batch_size = batch_size or cfg.train_dataloader.batch_size
     notes = {}
     if mode == 'train':

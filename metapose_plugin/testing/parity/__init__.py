@@ -1,0 +1,42 @@
+"""Numerical parity of this plugin with the reference implementations.
+
+One module per kind of fixture folder, each with ``REQUIRED_FILES`` (names
+that must exist in the folder) and ``check(fixture_dir) -> bool`` (prints one
+line per compared output, True when all are within tolerance). The modules are
+imported on demand by :func:`check_parity`, so one method's check does not
+import another method's models.
+"""
+import importlib
+import os.path as osp
+from types import ModuleType
+
+PARITY_KINDS = dict(
+    metapose='metapose_plugin.testing.parity.metapose',
+    finepose='metapose_plugin.testing.parity.finepose',
+    mpm='metapose_plugin.testing.parity.mpm',
+    multiview='metapose_plugin.testing.parity.multiview')
+
+
+def parity_module(kind: str) -> ModuleType:
+    """The parity module of ``kind`` (one of :data:`PARITY_KINDS`)."""
+    if kind not in PARITY_KINDS:
+        raise ValueError(f'unknown parity kind {kind!r}; expected one of {sorted(PARITY_KINDS)}')
+    return importlib.import_module(PARITY_KINDS[kind])
+
+
+def check_parity(kind: str, fixture_dir: str) -> bool:
+    """Compare the fixture folder ``fixture_dir`` of ``kind`` with this plugin.
+
+    Raises:
+        FileNotFoundError: The folder lacks a file the kind requires.
+    """
+    module = parity_module(kind)
+    missing = [name for name in module.REQUIRED_FILES
+               if not osp.exists(osp.join(fixture_dir, name))]
+    if missing:
+        raise FileNotFoundError(f'{fixture_dir}: missing {", ".join(missing)} '
+                                f'(required by --kind {kind})')
+    return module.check(fixture_dir)
+
+
+__all__ = ['PARITY_KINDS', 'check_parity', 'parity_module']
