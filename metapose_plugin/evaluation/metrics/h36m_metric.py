@@ -1,5 +1,5 @@
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -19,6 +19,24 @@ def _to_numpy(value, name: str) -> np.ndarray:
         raise ValueError(f'H36MMetric: {name} has shape {array.shape}, '
                          'expected (1, K, 3) or (K, 3)')
     return array.reshape(-1, 3)
+
+
+def pose_errors_mm(pred: np.ndarray, gt: np.ndarray) -> Tuple[float, float]:
+    """MPJPE and Procrustes-aligned MPJPE of one pose, millimetres.
+
+    Args:
+        pred (np.ndarray): (K, 3) metres.
+        gt (np.ndarray): (K, 3) metres, same frame.
+
+    Returns:
+        tuple[float, float]: P1 and P2 (mean over the K joints).
+    """
+    if np.ptp(pred, axis=0).any():
+        aligned = compute_similarity_transform(pred, gt)
+    else:  # a collapsed pose: the best similarity has scale 0
+        aligned = np.broadcast_to(gt.mean(0), gt.shape)
+    return (1000.0 * float(np.linalg.norm(pred - gt, axis=-1).mean()),
+            1000.0 * float(np.linalg.norm(aligned - gt, axis=-1).mean()))
 
 
 @METRICS.register_module()
@@ -67,16 +85,9 @@ class H36MMetric(BaseMetric):
                 raise ValueError(
                     f'H36MMetric: prediction {pred.shape} and lifting_target '
                     f'{gt.shape} differ in shape (sample {index})')
-            if np.ptp(pred, axis=0).any():
-                aligned = compute_similarity_transform(pred, gt)
-            else:  # a collapsed pose: the best similarity has scale 0
-                aligned = np.broadcast_to(gt.mean(0), gt.shape)
+            p1, p2 = pose_errors_mm(pred, gt)
             self.results.append(
-                dict(
-                    action=str(sample['action']),
-                    p1=1000.0 * np.linalg.norm(pred - gt, axis=-1).mean(),
-                    p2=1000.0 *
-                    np.linalg.norm(aligned - gt, axis=-1).mean()))
+                dict(action=str(sample['action']), p1=p1, p2=p2))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """P1/P2 (mean of action means), frame means and the action table."""

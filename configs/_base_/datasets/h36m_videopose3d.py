@@ -1,0 +1,26 @@
+# Human3.6M 2D/3D sequences in VideoPose3D's layout (H36MSequenceDataset):
+# files, split and the metainfo the sequence metric needs, as variables that
+# method configs combine with MMPose's recipes:
+#   _base_ = ['mmpose::<recipe>.py', '../_base_/datasets/h36m_videopose3d.py']
+# (the names avoid MMPose's `data_root` / `dataset_type`: bases may not share
+# keys).
+custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
+
+# data_3d_h36m.npz and data_2d_h36m_<src>.npz as VideoPose3D distributes them;
+# 2D: data_2d_h36m_cpn_ft_h36m_dbb.npz (CPN), data_2d_h36m_gt.npz, ...
+videopose3d_data_root = 'data/h36m_videopose3d/'
+videopose3d_ann_file = 'data_3d_h36m.npz'
+videopose3d_keypoint_2d_file = 'data_2d_h36m_cpn_ft_h36m_dbb.npz'
+videopose3d_train_subjects = ['S1', 'S5', 'S6', 'S7', 'S8']
+videopose3d_test_subjects = ['S9', 'S11']
+
+# The synthetic sample shipped in data/h36m_videopose3d_sample (same layout
+# and file names, real calibration; train S1 S5, test S9 S11), resolved from
+# this file so that configs using it run from any working directory.
+videopose3d_sample_root = \
+    '{{ fileDirname }}/../../../data/h36m_videopose3d_sample/'
+
+# what H36MSequenceMetric reads, on top of MMPose's lifting meta keys
+sequence_meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
+                      'target_root', 'subject', 'action', 'subaction',
+                      'camera_id', 'target_frame_ids', 'target_pad_mask')
