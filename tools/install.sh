@@ -33,8 +33,8 @@ check "import torch, torchvision.ops; assert torch.__version__.split('+')[0] == 
 # mmpose and mmdet are installed with --no-deps below. opencv-python<5: the
 # 2023 OpenMMLab releases are untested against OpenCV 5.
 step "runtime dependencies"
-check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
-    $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy \
+check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
+    $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy h5py \
         pycocotools shapely terminaltables matplotlib opencv-python pillow cython \
         "transformers>=4.40" tensorboard pytest
 

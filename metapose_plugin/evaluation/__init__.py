@@ -1,3 +1,3 @@
-from .metrics import H36MMetric
+from .metrics import H36MMetric, MPIINF3DHPMetric
 
-__all__ = ['H36MMetric']
+__all__ = ['H36MMetric', 'MPIINF3DHPMetric']

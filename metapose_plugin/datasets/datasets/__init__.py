@@ -3,8 +3,10 @@ from .h36m_cameras import (camera_intrinsics, h36m_camera_param, project_to_2d,
                            world_to_camera)
 from .h36m_image_dataset import H36MImageDataset
 from .h36m_sequence_dataset import H36MSequenceDataset
+from .mpi_inf_3dhp_sequence_dataset import MPIINF3DHPSequenceDataset
 
 __all__ = [
     'H36MImageDataset', 'H36M_ACTIONS', 'canonical_action_name', 'H36MSequenceDataset',
-    'camera_intrinsics', 'h36m_camera_param', 'project_to_2d', 'world_to_camera'
+    'MPIINF3DHPSequenceDataset', 'camera_intrinsics', 'h36m_camera_param', 'project_to_2d',
+    'world_to_camera'
 ]

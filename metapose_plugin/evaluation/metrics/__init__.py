@@ -1,4 +1,5 @@
 from .h36m_metric import H36MMetric
 from .h36m_sequence_metric import H36MSequenceMetric
+from .mpi_inf_3dhp_metric import MPIINF3DHPMetric
 
-__all__ = ['H36MMetric', 'H36MSequenceMetric']
+__all__ = ['H36MMetric', 'H36MSequenceMetric', 'MPIINF3DHPMetric']

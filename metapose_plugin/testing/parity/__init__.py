@@ -14,7 +14,8 @@ PARITY_KINDS = dict(
     metapose='metapose_plugin.testing.parity.metapose',
     finepose='metapose_plugin.testing.parity.finepose',
     mpm='metapose_plugin.testing.parity.mpm',
-    multiview='metapose_plugin.testing.parity.multiview')
+    multiview='metapose_plugin.testing.parity.multiview',
+    mpi_inf_3dhp='metapose_plugin.testing.parity.mpi_inf_3dhp')
 
 
 def parity_module(kind: str) -> ModuleType:

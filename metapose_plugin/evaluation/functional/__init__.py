@@ -1,0 +1,9 @@
+"""Pure metric functions (NumPy), wrapped by the registered metrics."""
+from .mpi_inf_3dhp_eval import (AUC_THRESHOLDS_MM, PCK_JOINT_GROUPS,
+                                PCK_THRESHOLD_MM, evaluate_sequences,
+                                joint_errors, table_row)
+
+__all__ = [
+    'AUC_THRESHOLDS_MM', 'PCK_JOINT_GROUPS', 'PCK_THRESHOLD_MM',
+    'evaluate_sequences', 'joint_errors', 'table_row'
+]

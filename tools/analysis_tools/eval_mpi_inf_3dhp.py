@@ -1,0 +1,52 @@
+"""Evaluate MPI-INF-3DHP predictions as the dataset's MATLAB scripts do.
+
+Usage::
+
+    python tools/analysis_tools/eval_mpi_inf_3dhp.py --gt-root DIR \\
+        --pred inference_data.mat --layout pstmo [--json out.json]
+
+``DIR`` holds ``TS1..TS6/annot_data.mat`` (MATLAB v5/v7, or v7.3/HDF5 with
+h5py installed). ``--layout pstmo``: P-STMO's file (valid frames only, single,
+evaluated against ``univ_annot3``); ``--layout finepose``: FinePOSE's file
+(every frame, one slice per sampling step, against ``annot3``; one set of
+tables per step). Prints the sequence-wise and activity-wise tables of the
+scripts and the aggregates papers use; ``--json`` writes every cell, keyed as
+the 3dhp_metric fixture's ``results.json`` (NaN as null).
+"""
+import argparse
+import json
+
+from metapose_plugin.evaluation.functional.mpi_inf_3dhp_eval import \
+    format_tables
+from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import (
+    evaluate_prediction_file, json_ready)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--gt-root', required=True,
+                        help='folder with TS<k>/annot_data.mat')
+    parser.add_argument('--pred', required=True, help='predictions .mat')
+    parser.add_argument('--layout', required=True,
+                        choices=['pstmo', 'finepose'],
+                        help='layout of the predictions file')
+    parser.add_argument('--skeleton', choices=['annot3', 'univ_annot3'],
+                        help='reference skeleton (default: the layout\'s, '
+                        'univ_annot3 for pstmo, annot3 for finepose)')
+    parser.add_argument('--json', help='write every cell to this file')
+    args = parser.parse_args()
+
+    results = evaluate_prediction_file(args.gt_root, args.pred, args.layout,
+                                       args.skeleton)
+    for name, result in results.items():
+        print(f'#### {name} (reference {result["skeleton"]}, valid frames '
+              f'{result["n_valid"]})')
+        print(format_tables(result))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(json_ready(results), f, indent=1)
+        print(f'wrote {args.json}')
+
+
+if __name__ == '__main__':
+    main()
