@@ -1,5 +1,6 @@
 from .h36m_metric import H36MMetric
 from .h36m_sequence_metric import H36MSequenceMetric
 from .mpi_inf_3dhp_metric import MPIINF3DHPMetric
+from .multiview_metapose_metric import MultiViewMetaPoseMetric
 
-__all__ = ['H36MMetric', 'H36MSequenceMetric', 'MPIINF3DHPMetric']
+__all__ = ['H36MMetric', 'H36MSequenceMetric', 'MPIINF3DHPMetric', 'MultiViewMetaPoseMetric']

@@ -1,0 +1,8 @@
+# 2 cameras: cameras 0 and 1 (the README's AniPose subset example `0,1`).
+_base_ = ['./multiview-metapose_ccat-mlp-1stage_1xb128-3000e_h36m-4cam.py']
+
+camera_subset = (0, 1)
+model = dict(num_views=2)
+train_dataloader = dict(dataset=dict(camera_subset=camera_subset))
+val_dataloader = dict(dataset=dict(camera_subset=camera_subset))
+test_dataloader = dict(dataset=dict(camera_subset=camera_subset))
