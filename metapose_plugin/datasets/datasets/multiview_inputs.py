@@ -91,3 +91,34 @@ def check_views(keypoints: Sequence[np.ndarray], where: str,
                 frame = int(np.flatnonzero(bad)[0])
                 raise ValueError(f'{where}: view {view} frame {frame}: mixture field {field} '
                                  f'{rule} ({int(bad.sum())} frames)')
+
+
+# H36M joint <- COCO joint for the joints both skeletons share (the others,
+# pelvis 0, spine 7, thorax 8 and head 10, are midpoints of COCO joints in
+# MMPose's ``convert_keypoint_definition``).
+H36M_FROM_COCO = {1: 12, 2: 14, 3: 16, 4: 11, 5: 13, 6: 15, 9: 0, 11: 5, 12: 7, 13: 9,
+                  14: 6, 15: 8, 16: 10}
+def heatmap_pixel_ranges(input_center: np.ndarray, input_scale: np.ndarray,
+                         heatmap_size: Sequence[int]) -> tuple:
+    """Full-frame x and y of the first and last heatmap column and row.
+
+    MMPose's top-down decoding maps heatmap pixel ``j`` of a (H, W) map to
+    ``x = j * s_x / W + c_x - s_x / 2`` (and the same for y), with the crop's
+    ``input_center`` c and ``input_scale`` s in frame pixels.
+
+    Args:
+        input_center (np.ndarray): (..., 2) crop centre, pixels.
+        input_scale (np.ndarray): (..., 2) crop size, pixels.
+        heatmap_size (Sequence[int]): (W, H) of the heatmaps.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``x_range`` and ``y_range``, each
+        (..., 2), for :func:`fit_heatmap_mixture`.
+    """
+    center = np.asarray(input_center, dtype=np.float64)
+    scale = np.asarray(input_scale, dtype=np.float64)
+    size = np.asarray(heatmap_size, dtype=np.float64)
+    first = center - scale / 2
+    last = first + (size - 1) * scale / size
+    return (np.stack([first[..., 0], last[..., 0]], -1),
+            np.stack([first[..., 1], last[..., 1]], -1))
