@@ -1,11 +1,14 @@
 from .crop_affine import apply_affine, get_crop_affine
+from .generate_mpm_masks import GenerateMPMMasks
 from .load_person_crop import LoadPersonCrop
 from .random_flip_image_lifting import RandomFlipImageLifting
 from .pack_multiview_metapose_inputs import PackMultiViewMetaPoseInputs
 from .random_flip_pose_sequence import RandomFlipPoseSequence
 from .random_permute_views import RandomPermuteViews
+from .set_window_lifting_target import SetWindowLiftingTarget
 
 __all__ = [
+    'GenerateMPMMasks', 'SetWindowLiftingTarget',
     'LoadPersonCrop', 'PackMultiViewMetaPoseInputs', 'RandomPermuteViews', 'RandomFlipImageLifting', 'RandomFlipPoseSequence', 'apply_affine',
     'get_crop_affine'
 ]

@@ -1,7 +1,9 @@
 from .context_pose_lifter import ContextPoseLifter, flip_keypoints_2d
+from .mpm_masked_pose_model import MPMMaskedPoseModel
+from .mpm_sequence_lifter import MPMSequenceLifter
 from .multiview_metapose_lifter import MultiViewMetaPoseLifter
 from .multiview_metapose_s1_solver import MultiViewMetaPoseS1Solver
 
 __all__ = [
-    'ContextPoseLifter', 'MultiViewMetaPoseLifter', 'MultiViewMetaPoseS1Solver', 'flip_keypoints_2d'
+    'ContextPoseLifter', 'MPMMaskedPoseModel', 'MPMSequenceLifter', 'MultiViewMetaPoseLifter', 'MultiViewMetaPoseS1Solver', 'flip_keypoints_2d'
 ]

@@ -1,0 +1,24 @@
+# The fine-tuned MPM lifter at toy size on the shipped synthetic sample,
+# starting from the encoder of the toy pretraining run
+# (mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py, its
+# work_dirs/.../epoch_2.pth; override with
+# --cfg-options model.backbone.init_cfg.checkpoint=PATH). The numbers mean
+# nothing.
+_base_ = ['./mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py']
+
+geometry = dict(num_keypoints=17, num_frames=27, embed_dims=32, hidden_dims=48)
+pretrained_checkpoint = ('work_dirs/mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-'
+                         'sample/epoch_2.pth')
+model = dict(
+    backbone=dict(num_layers=1, num_heads=4,
+                  init_cfg=dict(checkpoint=pretrained_checkpoint), **geometry),
+    head=dict(num_heads=4, **geometry))
+sample = dict(data_root={{_base_.videopose3d_sample_root}}, seq_len=27)
+train_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,
+                        dataset=dict(sample, subjects=['S1', 'S5']))
+val_dataloader = dict(batch_size=64, num_workers=0, persistent_workers=False,
+                      dataset=dict(sample, subjects=['S9', 'S11']))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=2, val_interval=2)
+auto_scale_lr = dict(base_batch_size=32)
+default_hooks = dict(logger=dict(interval=8))

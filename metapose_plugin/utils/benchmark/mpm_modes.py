@@ -1,0 +1,140 @@
+"""Benchmark modes of MPM: a pretraining step and the fine-tuned lifter.
+
+Random weights, fake windows (normal 2D/3D, masks drawn as the configured
+``GenerateMPMMasks`` does), the config's model and optimiser. Selected by
+``tools/benchmark.py --mode pretrain|lift`` (see ``runner.METHOD_MODES``).
+"""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+from torch import nn
+
+from metapose_plugin.models.utils.mpm_masks import draw_frame_mask, draw_joint_mask
+from .memory import PeakMemory
+from .timing import seconds_per_call
+
+
+def _build(cfg: Config, device: str) -> nn.Module:
+    """The config's model with random weights (no pretrained checkpoint)."""
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.backbone.pop('init_cfg', None)
+    return MODELS.build(model_cfg).to(device)
+
+
+def _mask_settings(cfg: Config) -> Tuple[int, float]:
+    """``(num_masked_joints, frame_mask_ratio)`` of the training pipeline's
+    ``GenerateMPMMasks`` (random mode), else the reference's (5, 0.6)."""
+    for step in cfg.train_dataloader.dataset.get('pipeline', []):
+        if step.get('type') == 'GenerateMPMMasks' and step.get('mode', 'random') == 'random':
+            return step.get('num_masked_joints', 5), step.get('frame_mask_ratio', 0.6)
+    return 5, 0.6
+
+
+def fake_windows(cfg: Config, batch_size: int, seed: int = 0) -> dict:
+    """A packed batch of ``batch_size`` windows: ``inputs`` (list of (F, K, 2)
+    tensors) and data samples with (F, K, 3) targets and random masks."""
+    backbone = cfg.model.backbone
+    F, K = backbone.num_frames, backbone.num_keypoints
+    smn, ratio = _mask_settings(cfg)
+    rng = np.random.RandomState(seed)
+    generator = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(batch_size):
+        meta = {}
+        for dims in ('2d', '3d'):
+            meta[f'mpm_joint_mask_{dims}'] = draw_joint_mask(rng, F, K, smn)
+            meta[f'mpm_frame_mask_{dims}'] = draw_frame_mask(rng, F, ratio)
+        sample = PoseDataSample(metainfo=meta)
+        sample.gt_instance_labels = InstanceData(
+            lifting_target_label=torch.randn(F, K, 3, generator=generator) * 0.3)
+        samples.append(sample)
+        inputs.append(torch.randn(F, K, 2, generator=generator) * 0.3)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _train_step(model: nn.Module, cfg: Config, batch_size: int, iters: int,
+                device: str) -> Tuple[Dict[str, float], str]:
+    """``model.train_step`` (forward, loss, backward, optimiser) timings and
+    the peak memory of the warm-up plus timed steps."""
+    model.train()
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    data = fake_windows(cfg, batch_size)
+
+    def step() -> None:
+        model.train_step(data, optim_wrapper)
+
+    with PeakMemory(device) as memory:
+        step()
+        seconds = seconds_per_call(step, iters, device, warmup=0)
+    return dict(train_step_ms=seconds * 1e3, train_samples_per_s=batch_size / seconds,
+                train_peak_mem_mib=memory.peak_mib,
+                train_peak_mem_per_sample_mib=memory.peak_mib / batch_size), memory.method
+
+
+def bench_pretrain(cfg: Config, device: str = 'cpu', batch_size: Optional[int] = None,
+                   iters: int = 3) -> Tuple[Dict[str, float], Dict[str, str]]:
+    """One pretraining step (2D and 3D masked forward, losses, backward,
+    Adam) of an :class:`MPMMaskedPoseModel` config.
+
+    Returns:
+        tuple[dict, dict]: ``train_step_ms``, ``train_samples_per_s``,
+        ``train_peak_mem_mib``, ``train_peak_mem_per_sample_mib`` (the peak
+        over the batch size: an upper bound of the per-window cost, the
+        fixed optimiser state included); notes.
+    """
+    batch_size = batch_size or 32
+    model = _build(cfg, device)
+    results, method = _train_step(model, cfg, batch_size, iters, device)
+    backbone = cfg.model.backbone
+    notes = dict(
+        batch_size=batch_size,
+        pretrain=(f'model.train_step on fake windows: F={backbone.num_frames}, '
+                  f'K={backbone.num_keypoints}, C={backbone.embed_dims}, '
+                  f'D={backbone.hidden_dims}, L={backbone.num_layers}, tasks '
+                  f'{tuple(cfg.model.tasks)}, fused_attn={backbone.get("fused_attn", True)}, '
+                  f'with_cp={backbone.get("with_cp", False)}, encode_masked_frames='
+                  f'{backbone.get("encode_masked_frames", True)}'),
+        peak_memory=method)
+    return results, notes
+
+
+def bench_lift(cfg: Config, device: str = 'cpu', batch_size: Optional[int] = None,
+               iters: int = 3) -> Tuple[Dict[str, float], Dict[str, str]]:
+    """The fine-tuned lifter (:class:`MPMSequenceLifter` config): forward
+    without flip test under ``no_grad`` in eval mode, and a training step.
+
+    Returns:
+        tuple[dict, dict]: ``forward_ms``, ``forward_samples_per_s``,
+        ``train_step_ms``, ``train_samples_per_s``, ``train_peak_mem_mib``,
+        ``train_peak_mem_per_sample_mib``; notes.
+    """
+    batch_size = batch_size or 32
+    model = _build(cfg, device).eval()
+    data = fake_windows(cfg, batch_size)
+    inputs = torch.stack(data['inputs']).to(device)
+
+    def forward() -> None:
+        with torch.no_grad():
+            model.lift(inputs)
+
+    seconds = seconds_per_call(forward, iters, device)
+    results = dict(forward_ms=seconds * 1e3, forward_samples_per_s=batch_size / seconds)
+    train, method = _train_step(model, cfg, batch_size, iters, device)
+    results.update(train)
+    backbone = cfg.model.backbone
+    notes = dict(batch_size=batch_size,
+                 lift=(f'forward: model.lift (centre + all frames, no flip test) under '
+                       f'no_grad; train: model.train_step; F={backbone.num_frames}, '
+                       f'C={backbone.embed_dims}, L={backbone.num_layers}'),
+                 peak_memory=method)
+    return results, notes
+
+
+__all__: List[str] = ['bench_lift', 'bench_pretrain', 'fake_windows']
