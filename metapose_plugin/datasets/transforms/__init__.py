@@ -5,10 +5,11 @@ from .random_flip_image_lifting import RandomFlipImageLifting
 from .pack_multiview_metapose_inputs import PackMultiViewMetaPoseInputs
 from .random_flip_pose_sequence import RandomFlipPoseSequence
 from .random_permute_views import RandomPermuteViews
+from .select_joints import SelectJoints
 from .set_window_lifting_target import SetWindowLiftingTarget
 
 __all__ = [
-    'GenerateMPMMasks', 'SetWindowLiftingTarget',
+    'GenerateMPMMasks', 'SelectJoints', 'SetWindowLiftingTarget',
     'LoadPersonCrop', 'PackMultiViewMetaPoseInputs', 'RandomPermuteViews', 'RandomFlipImageLifting', 'RandomFlipPoseSequence', 'apply_affine',
     'get_crop_affine'
 ]
