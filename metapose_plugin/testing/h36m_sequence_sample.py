@@ -34,7 +34,7 @@ import numpy as np
 
 from ..datasets.datasets.h36m_annotations import H36M_CAMERAS
 from ..datasets.datasets.h36m_cameras import (h36m_camera_param,
-                                               project_to_2d, world_to_camera)
+                                              project_to_2d, world_to_camera)
 from ..datasets.datasets.videopose3d_layout import (H36M_SYMMETRY,
                                                     NUM_RAW_JOINTS,
                                                     VIDEOPOSE3D_KEPT_JOINTS,

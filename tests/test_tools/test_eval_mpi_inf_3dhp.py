@@ -46,7 +46,7 @@ def compare_cells(expected, actual, path=()):
         assert np.isnan(actual), path
     else:
         assert abs(expected - actual) <= TOLERANCE[kind], (path, expected,
-                                                          actual)
+                                                           actual)
     return 1
 
 
@@ -55,7 +55,7 @@ def compare_cells(expected, actual, path=()):
                                          ('finepose',
                                           'inference_data_J_Agg.mat')])
 def test_tool_reproduces_octave_tables(tmp_path, capsys, monkeypatch, layout,
-                                      pred):
+                                       pred):
     expected = json.loads((FIXTURE / 'results.json').read_text())
     out = tmp_path / 'out.json'
     args = [

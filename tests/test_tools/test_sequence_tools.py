@@ -63,4 +63,3 @@ def test_test_tool_prints_the_action_table(dist_run, tmp_path):
     assert table['mean/frame'] == TEST_FRAMES
     for action in TEST_ACTIONS:
         assert re.search(rf'\bP1/{action}: [\d.]+', output)
-

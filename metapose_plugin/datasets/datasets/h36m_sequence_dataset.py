@@ -440,4 +440,3 @@ class H36MSequenceDataset(BaseMocapDataset):
             ],
             camera_param=deepcopy(video['camera_param']))
         return info
-

@@ -98,6 +98,8 @@ def check_views(keypoints: Sequence[np.ndarray], where: str,
 # MMPose's ``convert_keypoint_definition``).
 H36M_FROM_COCO = {1: 12, 2: 14, 3: 16, 4: 11, 5: 13, 6: 15, 9: 0, 11: 5, 12: 7, 13: 9,
                   14: 6, 15: 8, 16: 10}
+
+
 def heatmap_pixel_ranges(input_center: np.ndarray, input_scale: np.ndarray,
                          heatmap_size: Sequence[int]) -> tuple:
     """Full-frame x and y of the first and last heatmap column and row.

@@ -27,7 +27,8 @@ class MPMSpatialBlock(nn.Module):
         def unit(name):
             return [(f'fc{name}', nn.Conv1d(hidden_dims, hidden_dims, kernel_size=1)),
                     (f'norm{name}', nn.BatchNorm1d(hidden_dims)),
-                    (f'act{name}', nn.LeakyReLU(0.2, inplace=True)), (f'drop{name}', nn.Dropout(drop))]
+                    (f'act{name}', nn.LeakyReLU(0.2, inplace=True)),
+                    (f'drop{name}', nn.Dropout(drop))]
 
         self.blocks = nn.ModuleList(
             nn.Sequential(OrderedDict(unit(1) + unit(2))) for _ in range(num_blocks))

@@ -230,7 +230,7 @@ def normalized_joint_errors(gt_cam0: Tensor, pred_cam0: Tensor,
     gt_c = gt_cam0 - gt_cam0.mean(-2, keepdim=True)
     pred_c = pred_cam0 - pred_cam0.mean(-2, keepdim=True)
     pred_c = pred_c * (gt_c.flatten(-2).norm(dim=-1) / pred_c.flatten(-2).norm(dim=-1))[..., None,
-                                                                                      None]
+                                                                                        None]
     err = (gt_c - pred_c).norm(dim=-1)
     if not allow_mirror:
         return err

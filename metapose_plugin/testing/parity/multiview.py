@@ -357,11 +357,11 @@ def _ts_loss(x: Tensor, x_best: Tensor, views: int, joints: int) -> Tensor:
 
 
 def _check_standard_frame(fx: _Fixture, recs, views: int, joints: int):
-    for which, report in (('x_init', 0), ('x_best', -1)):
+    for which, position in (('x_init', 0), ('x_best', -1)):
         key = f's2/std/{which}'
         if key not in fx:
             continue
-        raw = [_s1_solution(fx, r, report) for r in recs]
+        raw = [_s1_solution(fx, r, position) for r in recs]
         ours = torch.cat([pack_solution(*standardize_solution(*sol)) for sol in raw])
         mine, ref = unpack_solution(ours, views, joints), unpack_solution(fx[key], views, joints)
         checks = {

@@ -21,7 +21,7 @@ def _stage1_cfg(cfg: Config) -> dict:
 
 def bench_stage1(cfg: Config, device: str = 'cpu', batch_size: Optional[int] = None,
                  iters: int = 1, per_frame_frames: int = 8) -> Tuple[Dict[str, float],
-                                                                      Dict[str, str]]:
+                                                                     Dict[str, str]]:
     """Frames/s of the stage-1 solver on N frames at once and frame by frame.
 
     Both runs use the same solver (the config's ``stage1``, 100 steps by

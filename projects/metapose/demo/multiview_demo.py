@@ -62,7 +62,7 @@ from metapose_plugin.models.utils.multiview_geometry import (H36M_BONES, bbox_or
 from metapose_plugin.models.utils.multiview_packing import (pack_solution, pack_task,
                                                             unpack_solution)
 from metapose_plugin.models.utils.spherical_mixture_fit import (fit_heatmap_mixture,
-                                                               mixture_from_keypoints)
+                                                                mixture_from_keypoints)
 
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
 

@@ -10,7 +10,7 @@ from metapose_plugin.testing.h36m_sequence_sample import (
     make_videopose3d_sample, videopose3d_metadata)
 
 SEQUENCES = (('S1', 'Photo 1', 6), ('S1', 'WalkDog', 5), ('S9',
-                                                         'SittingDown 2', 4))
+                                                          'SittingDown 2', 4))
 
 
 @pytest.fixture

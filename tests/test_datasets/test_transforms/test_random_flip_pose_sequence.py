@@ -51,8 +51,8 @@ def test_flipped_3d_projects_onto_flipped_2d(dataset):
                if k.replace(' ', '_') in info['target_img_path'][0]][0]
         joints = world[info['subject']][key][info['frame_ids']]
         mirrored = world_to_camera(joints, camera)[:, [0, 4, 5, 6, 1, 2, 3, 7,
-                                                     8, 9, 10, 14, 15, 16, 11,
-                                                     12, 13]]
+                                                       8, 9, 10, 14, 15, 16, 11,
+                                                       12, 13]]
         np.testing.assert_allclose(mirrored, out['keypoints_3d'], atol=1e-5)
         # the dataset's camera is untouched
         np.testing.assert_array_equal(

@@ -43,7 +43,7 @@ def test_reference_checkpoints_convert_strictly(module, kind, count):
     converted, _, _ = checkpoint_converters()[kind](checkpoint)
     # every reference key but the unused final norms arrives, unchanged
     assert len(converted) == count == len(state_dict) - sum('model.norm.' in k
-                                                             for k in state_dict)
+                                                            for k in state_dict)
     assert torch.equal(converted['backbone.pos_embed'],
                        state_dict['shared_layers_temporal.pos_embedding'])
     value = state_dict['shared_layers_temporal.model.layers.0.self_attn.linears.2.weight']
