@@ -1,3 +1,7 @@
-from .metrics import H36MMetric, MPIINF3DHPMetric
+from .metrics import (H36MMetric, H36MMultiHypothesisMetric, H36MSequenceMetric, MPIINF3DHPMetric,
+                      MPMCompletionMetric, MultiViewMetaPoseMetric)
 
-__all__ = ['H36MMetric', 'MPIINF3DHPMetric']
+__all__ = [
+    'H36MMetric', 'H36MMultiHypothesisMetric', 'H36MSequenceMetric', 'MPIINF3DHPMetric',
+    'MPMCompletionMetric', 'MultiViewMetaPoseMetric'
+]

@@ -7,7 +7,6 @@ only the MetaPose glue: the per-joint learnable context vectors (CoOp, Zhou et
 al., IJCV 2022) and the per-joint pooling. Pattern: MMDetection's
 ``language_models/bert.py``.
 """
-import copy
 from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import torch
@@ -15,6 +14,8 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
+from .clip_text_loading import (build_clip_text_tower, encode_prompt_embeddings,
+                                load_clip_tokenizer, tokenize_padded)
 from .joint_prompt_builder import JointPromptBuilder
 
 
@@ -86,31 +87,11 @@ class CLIPJointPromptEncoder(BaseModule):
                  attn_implementation: str = 'sdpa',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        from transformers import CLIPTextConfig, CLIPTextModelWithProjection
-
-        if attn_implementation not in ('sdpa', 'eager'):
-            raise ValueError('CLIPJointPromptEncoder: attn_implementation must be "sdpa" or '
-                             f'"eager", got {attn_implementation!r}')
-        if text_config is not None:
-            config = CLIPTextConfig(**copy.deepcopy(text_config))
-            tower = CLIPTextModelWithProjection._from_config(
-                config, attn_implementation=attn_implementation)
-        elif model_name_or_path is not None:
-            tower = CLIPTextModelWithProjection.from_pretrained(
-                model_name_or_path, attn_implementation=attn_implementation)
-        else:
-            raise ValueError('CLIPJointPromptEncoder: give model_name_or_path or text_config')
-        self.text_model = tower.text_model
-        self.text_projection = tower.text_projection
-        for param in list(self.text_model.parameters()) + list(self.text_projection.parameters()):
-            param.requires_grad = False
-
-        self.tokenizer = None
-        tokenizer_source = tokenizer_name_or_path or (model_name_or_path
-                                                      if text_config is None else None)
-        if tokenizer_source is not None:
-            from transformers import CLIPTokenizer
-            self.tokenizer = CLIPTokenizer.from_pretrained(tokenizer_source)
+        self.text_model, self.text_projection = build_clip_text_tower(
+            'CLIPJointPromptEncoder', model_name_or_path, text_config,
+            attn_implementation=attn_implementation)
+        self.tokenizer = load_clip_tokenizer(tokenizer_name_or_path, model_name_or_path,
+                                             text_config)
 
         self.num_joints = num_joints
         self.num_prompt_tokens = num_prompt_tokens
@@ -167,15 +148,9 @@ class CLIPJointPromptEncoder(BaseModule):
         Returns:
             Tensor: Token ids in shape (len(prompts), S), int64.
         """
-        if self.tokenizer is None:
-            raise RuntimeError('CLIPJointPromptEncoder: no tokenizer; set tokenizer_name_or_path '
-                               'or call encode_tokens with pre-tokenized ids')
         max_length = self.context_length - (0 if self.faithful else self.num_prompt_tokens)
-        encoded = self.tokenizer(list(prompts), truncation=True, max_length=max_length)
-        ids = torch.zeros(len(prompts), self.context_length, dtype=torch.long)
-        for row, seq in enumerate(encoded['input_ids']):
-            ids[row, :len(seq)] = torch.as_tensor(seq)
-        return ids
+        return tokenize_padded(self.tokenizer, 'CLIPJointPromptEncoder', prompts,
+                               self.context_length, max_length)
 
     def encode_tokens(self, token_ids: Tensor) -> Tensor:
         """Run the prompted CLIP tower on pre-tokenized prompts.
@@ -201,11 +176,7 @@ class CLIPJointPromptEncoder(BaseModule):
         # drop the last N token embeddings, prepend the context: (A, K, S, C) -> (A*K, S, C)
         hidden = torch.cat([context.to(tokens.dtype), tokens[:, :, :S - N]], dim=2).flatten(0, 1)
         hidden = hidden + embeddings.position_embedding.weight[:S]
-        # additive causal mask (1, 1, S, S): position i attends to positions <= i
-        mask = torch.full((S, S), torch.finfo(hidden.dtype).min, device=hidden.device,
-                          dtype=hidden.dtype).triu(1)[None, None]
-        hidden = self.text_model.encoder(inputs_embeds=hidden, attention_mask=mask)
-        hidden = self.text_model.final_layer_norm(hidden.last_hidden_state)
+        hidden = encode_prompt_embeddings(self.text_model, hidden)
         eot = token_ids.flatten(0, 1).argmax(dim=-1)
         if not self.faithful:
             eot = eot + N

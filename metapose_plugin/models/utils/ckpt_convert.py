@@ -76,9 +76,10 @@ def rename_state_dict(state_dict: Dict[str, Tensor],
 
 
 def unwrap_state_dict(checkpoint: dict) -> Dict[str, Tensor]:
-    """The parameter dict of a checkpoint: ``checkpoint['state_dict']`` or
-    ``checkpoint['model']`` when present, else the checkpoint itself."""
-    for field in ('state_dict', 'model'):
+    """The parameter dict of a checkpoint: ``checkpoint['state_dict']``,
+    ``checkpoint['model']`` or ``checkpoint['model_pos']`` (FinePOSE's
+    ``best_epoch_*.bin``) when present, else the checkpoint itself."""
+    for field in ('state_dict', 'model', 'model_pos'):
         if isinstance(checkpoint.get(field), dict):
             return checkpoint[field]
     return checkpoint

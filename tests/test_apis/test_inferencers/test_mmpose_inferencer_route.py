@@ -21,6 +21,6 @@ def test_mmpose_inferencer_names_the_working_path(shared_checkpoints, tmp_path):
     with pytest.raises(ValueError) as error:
         next(inferencer(VIDEO, show=False))
     message = str(error.value)
-    for text in ('MetaPose3DInferencer', "'metapose-3d'", 'projects/metapose/demo/inferencer_demo.py',
-                 'Pose3DInferencer'):
+    for text in ('MetaPose3DInferencer', "'metapose-3d'",
+                 'projects/metapose/demo/inferencer_demo.py', 'Pose3DInferencer'):
         assert text in message
