@@ -1,6 +1,7 @@
 """Check this plugin against a reference parity fixture.
 
-Usage: ``python tools/check_parity.py [--kind metapose|finepose|mpm|multiview] FIXTURE_DIR``
+Usage: ``python tools/check_parity.py [--kind KIND] FIXTURE_DIR``, KIND one of
+``metapose`` (default), ``finepose``, ``mpm``, ``multiview``, ``mpi_inf_3dhp``.
 
 Each kind reads a fixture folder of its own layout (the fixture's README) and
 prints the max absolute difference of every output it compares, with its
