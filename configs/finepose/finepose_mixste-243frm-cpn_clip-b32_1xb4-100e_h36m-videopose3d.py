@@ -68,8 +68,8 @@ codec = dict(
 # the sequence metric's keys (_base_/datasets/h36m_videopose3d.py) plus the
 # camera and every frame id (J-Agg, per-sample noise seed)
 meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices', 'target_root', 'subject',
-             'action', 'subaction', 'camera_id', 'target_frame_ids', 'target_pad_mask',
-             'camera_param', 'frame_ids')
+             'action', 'action_word', 'subaction', 'camera_id', 'target_frame_ids',
+             'target_pad_mask', 'camera_param', 'frame_ids')
 train_pipeline = [
     dict(type='RandomFlipPoseSequence', flip_prob=0.5),
     dict(type='GenerateTarget', encoder=codec),

@@ -39,7 +39,9 @@ def test_ref_configs_change_only_the_faithful_switches(name):
     assert default.model.backbone.text_rows == 'sample' and ref.model.backbone.text_rows == 'modulo'
     assert ref.model.text_encoder.pool_index == 'action_eot'
     assert ref.model.text_encoder.train_prompts is False
-    assert ref.model.train_cfg == dict(loss='reference', action_drop_prob=0.0)
+    assert ref.model.train_cfg == dict(loss='reference', action_drop_prob=0.0,
+                                       action_field='action_word')
+    assert ref.model.test_cfg.action_field == 'action_word'
     assert ref.model.test_cfg.use_gt_action and ref.model.test_cfg.noise == 'global'
     # headline: the reference's JPMA (ground-truth root trajectory) in -ref, the
     # mean of the hypotheses (no ground truth at all) by default

@@ -4,6 +4,8 @@ import json
 import os.path as osp
 import re
 
+import pytest
+
 from ._tool_utils import run_tool, train_scalars
 
 FINEPOSE_TINY = ('configs/finepose/'
@@ -31,7 +33,7 @@ def test_tiny_finepose_trains_and_tests(tmp_path):
     for name in ('P1', 'P2', 'P1/J-Agg', 'P1/P-Agg', 'P1/J-Best(oracle)', 'P1/P-Best(oracle)',
                  'P2/J-Best(oracle)', 'P1/Walking'):
         assert name in metrics, name
-    # the headline is J-Agg (the config's aggregation), never an oracle
-    assert float(metrics['P1']) == float(metrics['P1/J-Agg'])
+    # the headline is P-Agg (the config's aggregation: no ground truth), never an oracle
+    assert float(metrics['P1']) == pytest.approx(float(metrics['P1/P-Agg']), abs=1e-3)
     assert float(metrics['P1/J-Best(oracle)']) <= float(metrics['P1/J-Agg'])
     assert json.loads(json.dumps(metrics))

@@ -264,6 +264,7 @@ class H36MSequenceDataset(BaseMocapDataset):
                 dict(
                     subject=subject,
                     action=pair['action'],
+                    action_word=pair['action_key'].split(' ')[0],
                     subaction=pair['subaction'],
                     camera_id=camera_id,
                     keypoints=pair['keypoints'],
@@ -324,6 +325,7 @@ class H36MSequenceDataset(BaseMocapDataset):
                 dict(
                     subject=subject,
                     action=action,
+                    action_word=action,
                     subaction=subaction,
                     camera_id=camera_id,
                     keypoints=columns['keypoints'][rows].astype(np.float32),
@@ -421,6 +423,7 @@ class H36MSequenceDataset(BaseMocapDataset):
             num_keypoints=keypoints_3d.shape[1],
             subject=video['subject'],
             action=video['action'],
+            action_word=video['action_word'],
             subaction=video['subaction'],
             camera_id=video['camera_id'],
             sample_mode=self.sample_mode,

@@ -60,7 +60,9 @@ class FinePOSELifter(PoseLifter):
         scale (float): Diffusion signal scale. Defaults to 1.0.
         root_index (int): Root joint. Defaults to 0.
         train_cfg (dict, optional): ``loss`` (``'mpjpe'`` | ``'reference'``,
-            default ``'mpjpe'``), ``action_drop_prob`` (default 0.0).
+            default ``'mpjpe'``), ``action_drop_prob`` (default 0.0),
+            ``action_field`` (metainfo field of the action text, default
+            ``'action'``; ``'action_word'`` in the reference's behaviour).
         test_cfg (dict, optional): ``num_hypotheses`` H (default 20),
             ``num_steps`` N (default 10), ``eta`` (default 1.0),
             ``flip_test`` (default True), ``aggregation`` (``'P-Agg'`` |
@@ -68,7 +70,8 @@ class FinePOSELifter(PoseLifter):
             steps in the data sample, default False), ``use_gt_action``
             (default False), ``noise`` (``'global'`` | ``'per_sample'``,
             default ``'per_sample'``), ``seed`` (default 0),
-            ``noise_keys`` (metainfo fields of the per-sample seed).
+            ``noise_keys`` (metainfo fields of the per-sample seed),
+            ``action_field`` (as in ``train_cfg``).
         data_preprocessor (dict, optional): Data preprocessor config.
         init_cfg (dict, optional): MMEngine init config.
         metainfo (dict, optional): Dataset metainfo (``flip_indices``).
@@ -148,20 +151,25 @@ class FinePOSELifter(PoseLifter):
         return targets.to(self.backbone.joint_embed.weight.device)
 
     def _actions(self, data_samples: SampleList, training: bool) -> List[Optional[str]]:
-        """Per-sample action text (metainfo ``action``) or None.
+        """Per-sample action text or None.
 
-        Training drops an action with probability
+        The text is the metainfo field ``train_cfg`` / ``test_cfg``
+        ``action_field``: ``'action'`` (canonical name, the default) or
+        ``'action_word'`` (the reference's word: the VideoPose3D key up to its
+        first space, e.g. ``Photo`` or ``WalkDog``). Training drops an action
+        with probability
         ``train_cfg.action_drop_prob``; at test the action is used only with
         ``test_cfg.use_gt_action``, and a sample without one gets None
         (action-agnostic prompt) unless the encoder has no action segment.
         """
         if not training and not self.test_cfg.get('use_gt_action', False):
             return [None] * len(data_samples)
-        actions = [d.metainfo.get('action') for d in data_samples]
+        field = (self.train_cfg if training else self.test_cfg).get('action_field', 'action')
+        actions = [d.metainfo.get(field) for d in data_samples]
         for d, action in zip(data_samples, actions):
             if not (action is None or (isinstance(action, str) and action.strip())):
                 raise ValueError(f'FinePOSELifter: sample {self._sample_name(d)} has metainfo '
-                                 f'action {action!r}; expected an action name or None')
+                                 f'{field} {action!r}; expected an action name or None')
         if training:
             drop = self.train_cfg.get('action_drop_prob', 0.0)
             if drop > 0:

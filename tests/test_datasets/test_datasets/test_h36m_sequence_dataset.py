@@ -170,6 +170,13 @@ def test_canonical_names_and_filters():
         ('S9', 'SittingDown', 1), ('S11', 'WalkingDog', 2),
         ('S11', 'Directions', 2)
     }
+    # the references' prompt word: the file's key up to its first space
+    words = {(v['subject'], v['action'], v['subaction']): v['action_word']
+             for v in dataset.videos}
+    assert words[('S1', 'TakingPhoto', 2)] == 'Photo'
+    assert words[('S1', 'WalkingDog', 1)] == 'WalkDog'
+    assert words[('S9', 'Walking', 2)] == 'Walking'
+    assert dataset.get_data_info(0)['action_word'] == dataset.videos[0]['action_word']
     only = _dataset(subjects=None, actions=['Photo', 'WalkingDog'],
                     cameras=[0, 3], sample_mode='test_chunks')
     assert {(v['subject'], v['action'], v['camera_id'])

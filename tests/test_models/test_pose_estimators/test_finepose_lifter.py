@@ -92,6 +92,16 @@ def test_j_agg_prediction_and_clear_errors():
         build(test_cfg=dict(aggregation='J-Best'))
 
 
+def test_action_field_picks_the_prompt_word():
+    model = build(test_cfg=dict(use_gt_action=True, action_field='action_word'),
+                  train_cfg=dict(action_field='action')).eval()
+    _, samples = sequence_samples(2, F)
+    for sample, word in zip(samples, ('Photo', 'WalkDog')):
+        sample.set_metainfo(dict(action_word=word))
+    assert model._actions(samples, training=False) == ['Photo', 'WalkDog']
+    assert model._actions(samples, training=True) == [s.metainfo['action'] for s in samples]
+
+
 def test_samples_without_metainfo_get_input_seeded_noise():
     model = build().eval()
     inputs, _ = sequence_samples(2, F)
