@@ -8,7 +8,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.mpm_pose_ops import mean_joint_error, mirror_poses
+from ..utils.mpm_pose_ops import (mean_joint_error, mirror_poses, root_zeroed_labels,
+                                  windows_2d)
 
 TASKS = ('pose2d', 'pose3d', 'lift')
 MASK_KEYS = ('mpm_joint_mask_2d', 'mpm_frame_mask_2d', 'mpm_joint_mask_3d', 'mpm_frame_mask_3d')
@@ -125,14 +126,15 @@ class MPMMaskedPoseModel(BasePoseEstimator):
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None):
         """2D reconstruction and lift of the unmasked 2D input: dict with
         ``'pose2d'`` (B, F, K, 2) and ``'pose3d'`` (B, F, K, 3) as built."""
-        return self.reconstruct(self._poses_2d(inputs), outputs=tuple(self.head.decoders))
+        return self.reconstruct(windows_2d(inputs, type(self).__name__),
+                                outputs=tuple(self.head.decoders))
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Weighted losses of the configured tasks (``loss_pose2d``,
         ``loss_pose3d``, ``loss_lift``), units of their targets."""
         preds, masks, targets = self._run(inputs, data_samples)
         if 'lift' in self.tasks and 'pose3d' not in targets:
-            targets['pose3d'] = self._poses_3d(data_samples, inputs.device)
+            targets['pose3d'] = root_zeroed_labels(data_samples, inputs.device, type(self).__name__)
         losses = {}
         for task in self.tasks:
             name = 'pose2d' if task == 'pose2d' else 'pose3d'
@@ -187,9 +189,9 @@ class MPMMaskedPoseModel(BasePoseEstimator):
             hidden-joint masks per modality and the unmasked inputs per
             modality (2D, and 3D with the ``'pose3d'`` task).
         """
-        targets = {'pose2d': self._poses_2d(inputs)}
+        targets = {'pose2d': windows_2d(inputs, type(self).__name__)}
         if 'pose3d' in self.tasks:
-            targets['pose3d'] = self._poses_3d(data_samples, inputs.device)
+            targets['pose3d'] = root_zeroed_labels(data_samples, inputs.device, type(self).__name__)
         preds, masks = {}, {}
         for name, tasks in (('pose2d', ('pose2d', 'lift')), ('pose3d', ('pose3d', ))):
             run = [t for t in tasks if t in self.tasks]
@@ -230,34 +232,6 @@ class MPMMaskedPoseModel(BasePoseEstimator):
             # one frame mask for the whole batch, as the reference
             return joint_mask, frame_mask[0]
         return joint_mask, frame_mask
-
-    @staticmethod
-    def _poses_2d(inputs: Tensor) -> Tensor:
-        """(B, F, K, 2) packed inputs (or (B, 1, F, K, 2)) -> (B, F, K, 2)."""
-        if inputs.dim() == 5:
-            inputs = inputs[:, 0]
-        if inputs.dim() != 4 or inputs.shape[-1] != 2:
-            raise ValueError('MPMMaskedPoseModel: inputs must be 2D windows (B, F, K, 2), '
-                             f'got {tuple(inputs.shape)}')
-        return inputs.float()
-
-    @staticmethod
-    def _poses_3d(data_samples: SampleList, device: torch.device) -> Tensor:
-        """Root-relative 3D windows (B, F, K, 3) with the root set to 0."""
-        try:
-            poses = torch.stack([
-                torch.as_tensor(d.gt_instance_labels.lifting_target_label)
-                for d in data_samples
-            ]).to(device=device, dtype=torch.float32)
-        except AttributeError as err:
-            raise AttributeError('MPMMaskedPoseModel: the 3D tasks need '
-                                 'gt_instance_labels.lifting_target_label (F, K, 3) of every '
-                                 f'frame: {err}') from err
-        if poses.dim() == 5:
-            poses = poses[:, 0]
-        poses = poses.clone()
-        poses[:, :, 0] = 0
-        return poses
 
     def _flip_indices(self, data_samples: SampleList) -> Sequence[int]:
         info = self.metainfo or data_samples[0].metainfo

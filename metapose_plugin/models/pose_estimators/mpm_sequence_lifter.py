@@ -9,7 +9,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.mpm_pose_ops import mean_joint_error, mirror_poses
+from ..utils.mpm_pose_ops import (mean_joint_error, mirror_poses, root_zeroed_labels,
+                                  windows_2d)
 from ..utils.uvd_refine import UVDRefine, uvd_to_xyz
 
 
@@ -103,13 +104,13 @@ class MPMSequenceLifter(BasePoseEstimator):
 
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None):
         """Centre (B, 1, K, 3) and frames (B, F, K, 3) without flip test."""
-        return self.lift(self._poses_2d(inputs))
+        return self.lift(windows_2d(inputs, type(self).__name__))
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """``loss_frames`` + ``loss_center`` (MPJPE, metres); with refine,
         ``loss_refine`` (alone unless ``train_cfg.refine_only`` is False)."""
-        poses_2d = self._poses_2d(inputs)
-        target = self._targets(data_samples, inputs.device)
+        poses_2d = windows_2d(inputs, type(self).__name__)
+        target = root_zeroed_labels(data_samples, inputs.device, type(self).__name__)
         if target.shape[1] != poses_2d.shape[1]:
             raise ValueError(f'MPMSequenceLifter: training needs the 3D target of every frame '
                              f'({poses_2d.shape[1]}), got {target.shape[1]}')
@@ -131,7 +132,7 @@ class MPMSequenceLifter(BasePoseEstimator):
             list[PoseDataSample]: ``pred_instances.keypoints`` (1, K, 3)
             metres, root-relative, ``keypoint_scores`` (1, K) ones.
         """
-        poses_2d = self._poses_2d(inputs)
+        poses_2d = windows_2d(inputs, type(self).__name__)
         flip = None
         if self.test_cfg.get('flip_test', False):
             info = self.metainfo or data_samples[0].metainfo
@@ -164,29 +165,3 @@ class MPMSequenceLifter(BasePoseEstimator):
         root_depth = torch.stack(roots).to(center.device)[:, None]
         camera = torch.stack(cameras).to(center.device)
         return self.refine_center(center, poses_2d[:, mid:mid + 1], root_depth, camera)
-
-    @staticmethod
-    def _poses_2d(inputs: Tensor) -> Tensor:
-        if inputs.dim() == 5:
-            inputs = inputs[:, 0]
-        if inputs.dim() != 4 or inputs.shape[-1] != 2:
-            raise ValueError('MPMSequenceLifter: inputs must be 2D windows (B, F, K, 2), '
-                             f'got {tuple(inputs.shape)}')
-        return inputs.float()
-
-    @staticmethod
-    def _targets(data_samples: SampleList, device: torch.device) -> Tensor:
-        """Root-relative 3D targets (B, F_t, K, 3), root set to 0."""
-        try:
-            target = torch.stack([
-                torch.as_tensor(d.gt_instance_labels.lifting_target_label)
-                for d in data_samples
-            ]).to(device=device, dtype=torch.float32)
-        except AttributeError as err:
-            raise AttributeError('MPMSequenceLifter: data samples need '
-                                 f'gt_instance_labels.lifting_target_label: {err}') from err
-        if target.dim() == 3:
-            target = target[:, None]
-        target = target.clone()
-        target[:, :, 0] = 0
-        return target
