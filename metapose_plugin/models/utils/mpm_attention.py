@@ -4,6 +4,8 @@ import math
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .uniform_dropout import UniformDropout
+
 
 class MPMAttention(nn.Module):
     """Self-attention with separate ``q``/``k``/``v``/``proj`` projections
@@ -39,7 +41,7 @@ class MPMAttention(nn.Module):
         self.k = nn.Linear(embed_dims, embed_dims)
         self.v = nn.Linear(embed_dims, embed_dims)
         self.proj = nn.Linear(embed_dims, embed_dims)
-        self.attn_drop = nn.Dropout(attn_drop)
+        self.attn_drop = UniformDropout(attn_drop)
 
     def forward(self, x: Tensor) -> Tensor:
         """Attend over the tokens: (B, N, C) -> (B, N, C)."""
@@ -47,9 +49,13 @@ class MPMAttention(nn.Module):
         # (B, N, C) -> (B, M, N, C/M)
         q, k, v = (layer(x).view(B, N, self.num_heads, -1).transpose(1, 2)
                    for layer in (self.q, self.k, self.v))
-        if self.fused_attn:
-            drop = self.attn_drop.p if self.attn_drop.training else 0.0
-            out = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
+        dropping = self.attn_drop.training and self.attn_drop.p > 0
+        # with dropout on a CPU, SDPA materialises the probabilities anyway and
+        # draws the mask with bernoulli_; the explicit path's UniformDropout
+        # draws the same distribution faster
+        if self.fused_attn and not (dropping and x.device.type == 'cpu'):
+            out = F.scaled_dot_product_attention(
+                q, k, v, dropout_p=self.attn_drop.p if dropping else 0.0)
         else:
             attn = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
             out = self.attn_drop(attn.softmax(dim=-1)) @ v

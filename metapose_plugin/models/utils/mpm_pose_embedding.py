@@ -5,6 +5,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from .uniform_dropout import UniformDropout
+
 
 class MPMPoseEmbedding(nn.Module):
     """Replace masked joints by a learned token, then project each frame.
@@ -44,7 +46,7 @@ class MPMPoseEmbedding(nn.Module):
                 fc=nn.Conv1d(num_keypoints * in_dims, out_dims, kernel_size=1),
                 norm=nn.BatchNorm1d(out_dims),
                 act=nn.LeakyReLU(0.2, inplace=True),
-                drop=nn.Dropout(drop)))
+                drop=UniformDropout(drop)))
 
     def forward(self, x: Tensor, joint_mask: Optional[Tensor] = None) -> Tensor:
         """Embed a pose sequence.

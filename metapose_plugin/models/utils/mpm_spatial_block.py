@@ -3,6 +3,8 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
+from .uniform_dropout import UniformDropout
+
 
 class MPMSpatialBlock(nn.Module):
     """Residual per-frame MLP shared by all modalities, then a projection.
@@ -28,7 +30,7 @@ class MPMSpatialBlock(nn.Module):
             return [(f'fc{name}', nn.Conv1d(hidden_dims, hidden_dims, kernel_size=1)),
                     (f'norm{name}', nn.BatchNorm1d(hidden_dims)),
                     (f'act{name}', nn.LeakyReLU(0.2, inplace=True)),
-                    (f'drop{name}', nn.Dropout(drop))]
+                    (f'drop{name}', UniformDropout(drop))]
 
         self.blocks = nn.ModuleList(
             nn.Sequential(OrderedDict(unit(1) + unit(2))) for _ in range(num_blocks))

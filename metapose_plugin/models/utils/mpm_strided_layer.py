@@ -5,6 +5,7 @@ from torch import Tensor, nn
 
 from .mpm_attention import MPMAttention
 from .mpm_layer_norm import MPMLayerNorm
+from .uniform_dropout import UniformDropout
 
 
 class MPMStridedLayer(nn.Module):
@@ -45,10 +46,10 @@ class MPMStridedLayer(nn.Module):
             OrderedDict(
                 fc1=nn.Conv1d(embed_dims, hidden_dims, kernel_size=1),
                 act=nn.ReLU(inplace=True),
-                drop=nn.Dropout(drop),
+                drop=UniformDropout(drop),
                 fc2=nn.Conv1d(hidden_dims, embed_dims, kernel_size=3, stride=stride,
                               padding=1)))
-        self.drop = nn.Dropout(drop)
+        self.drop = UniformDropout(drop)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, N, C) -> (B, ceil(N / s), C)."""

@@ -5,6 +5,7 @@ from torch import Tensor, nn
 
 from .mpm_attention import MPMAttention
 from .mpm_layer_norm import MPMLayerNorm
+from .uniform_dropout import UniformDropout
 
 
 class MPMTransformerLayer(nn.Module):
@@ -40,9 +41,9 @@ class MPMTransformerLayer(nn.Module):
             OrderedDict(
                 fc1=nn.Linear(embed_dims, hidden_dims),
                 act=nn.ReLU(inplace=True),
-                drop=nn.Dropout(drop),
+                drop=UniformDropout(drop),
                 fc2=nn.Linear(hidden_dims, embed_dims)))
-        self.drop = nn.Dropout(drop)
+        self.drop = UniformDropout(drop)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, N, C) -> (B, N, C)."""
