@@ -22,4 +22,4 @@ class UniformDropout(nn.Dropout):
         if self.p == 1:
             return x * 0
         keep = x.new_empty(x.shape).uniform_().ge_(self.p)
-        return x * keep * (1.0 / (1.0 - self.p))
+        return (x * keep).mul_(1.0 / (1.0 - self.p))
