@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
-from ._tool_utils import REPO, run_tool, val_metrics
+from ._tool_utils import REPO, free_port, run_tool, val_metrics
 
 PRETRAIN = 'configs/mpm/mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py'
 LIFT = 'configs/mpm/mpm-lift_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py'
@@ -44,3 +44,11 @@ def test_pretrain_finetune_test(tmp_path):
                        str(tmp_path / 'test'), '--cfg-options', *SHORT])
     (tested, ) = val_metrics(output)
     assert tested == trained and tested['P1'] > 0
+
+
+def test_pretraining_runs_under_dist_train(tmp_path):
+    """Two gloo processes (torchrun) pretrain and validate the toy config."""
+    output = run_tool(['tools/dist_train.sh', PRETRAIN, '2', '--work-dir', str(tmp_path),
+                       '--cfg-options', *SHORT], env=dict(PORT=str(free_port())))
+    assert 'GPU number: 2' in output and "backend='gloo'" in output
+    assert 'mpm/pose2d_x1000' in output and osp.isfile(osp.join(tmp_path, 'epoch_1.pth'))
