@@ -7,6 +7,7 @@ SPEC_FINEPOSE sections 3-5 and 7.
 """
 from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
@@ -71,7 +72,8 @@ class FinePOSELifter(PoseLifter):
             (default False), ``noise`` (``'global'`` | ``'per_sample'``,
             default ``'per_sample'``), ``seed`` (default 0),
             ``noise_keys`` (metainfo fields of the per-sample seed),
-            ``action_field`` (as in ``train_cfg``).
+            ``action_field`` (as in ``train_cfg``), ``output_frames``
+            (``'window'``, default, or ``'centre'`` for video).
         data_preprocessor (dict, optional): Data preprocessor config.
         init_cfg (dict, optional): MMEngine init config.
         metainfo (dict, optional): Dataset metainfo (``flip_indices``).
@@ -302,10 +304,13 @@ class FinePOSELifter(PoseLifter):
 
         Returns:
             list[PoseDataSample]: ``pred_instances.keypoints`` (1, F, K, 3)
-            aggregated last-step poses (root 0, metres),
-            ``keypoint_scores`` (1, F, K) ones, ``hypotheses`` (1, H, F, K,
+            aggregated last-step poses (root 0, metres; numpy, as MMPose's
+            heads decode), ``keypoint_scores`` (1, F, K) ones, ``hypotheses`` (1, H, F, K,
             3) and, with ``test_cfg.keep_steps``, ``steps`` (1, N, H, F, K,
-            3).
+            3). With ``test_cfg.output_frames='centre'`` (video through
+            MMPose's ``Pose3DInferencer``, which lifts the centre frame of a
+            window around every frame) ``keypoints`` and ``keypoint_scores``
+            hold the centre frame F // 2 only: (1, 1, K, 3) and (1, 1, K).
         """
         samples = self._forward(inputs, data_samples)
         samples[..., self.root_index, :] = 0
@@ -318,10 +323,20 @@ class FinePOSELifter(PoseLifter):
             poses, _, _ = aggregate_reprojection(last, keypoints_2d, trajectory, intrinsics)
         else:
             poses = last.mean(dim=1)
+        output_frames = self.test_cfg.get('output_frames', 'window')
+        if output_frames == 'centre':
+            centre = poses.shape[1] // 2
+            poses = poses[:, centre:centre + 1]
+        elif output_frames != 'window':
+            raise ValueError(f"FinePOSELifter: test_cfg.output_frames must be 'window' or "
+                             f"'centre', got {output_frames!r}")
         for i, data_sample in enumerate(data_samples):
+            # keypoints as numpy, as MMPose's lifting heads decode them (its
+            # inferencer and visualizer expect arrays); samples stay tensors
+            keypoints = poses[i:i + 1].detach().cpu().numpy()
             pred = InstanceData(
-                keypoints=poses[i:i + 1],
-                keypoint_scores=torch.ones_like(poses[i:i + 1, ..., 0]),
+                keypoints=keypoints,
+                keypoint_scores=np.ones(keypoints.shape[:-1], dtype=np.float32),
                 hypotheses=last[i:i + 1])
             if self.test_cfg.get('keep_steps', False):
                 pred.steps = samples[i:i + 1]
