@@ -115,8 +115,7 @@ class H36MMetric(BaseMetric):
                   logger='current')
         return dict(metrics)
 
-    @staticmethod
-    def _format_table(table: Dict[str, dict], per_action: Dict[str, list],
+    def _format_table(self, table: Dict[str, dict], per_action: Dict[str, list],
                       metrics: Dict[str, float]) -> str:
         lines = [f'{"action":<14}{"frames":>8}{"P1 (mm)":>10}{"P2 (mm)":>10}']
         for action, values in table.items():
@@ -128,4 +127,4 @@ class H36MMetric(BaseMetric):
         lines.append(f'{"mean/frame":<14}{frames:>8}'
                      f'{metrics["P1_frames"]:>10.2f}'
                      f'{metrics["P2_frames"]:>10.2f}')
-        return 'H36MMetric\n' + '\n'.join(lines)
+        return f'{type(self).__name__}\n' + '\n'.join(lines)
