@@ -37,9 +37,9 @@ model = dict(
         mlp_ratio=2.0,
         drop_path_rate=0.1,
         text_rows='sample',
-        # blocks in groups of 65536 tokens: same result, bounded memory
-        # when 2 views x H hypotheses share one denoiser call
-        chunk_tokens=65536),
+        # on a CPU, one pose sequence per pass (cache-sized, same result;
+        # docs/benchmarks.md); GPU tensors always run in one pass
+        cpu_sequences_per_pass=1),
     text_encoder=dict(
         type='CLIPPartPromptEncoder',
         model_name_or_path='openai/clip-vit-base-patch32',

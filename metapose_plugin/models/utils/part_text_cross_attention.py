@@ -6,6 +6,9 @@ the input through a zero-initialised projection (PTS), in the form of
 MotionDiffuse's ``TemporalCrossAttention`` + ``StylizationBlock`` (Zhang et
 al., 2022) that FinePOSE (Xu et al., CVPR 2024) uses.
 """
+from typing import Optional
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -52,39 +55,61 @@ class PartTextCrossAttention(nn.Module):
         nn.init.zeros_(self.out_proj.weight)
         nn.init.zeros_(self.out_proj.bias)
 
-    def forward(self, x: Tensor, text: Tensor, cond: Tensor) -> Tensor:
-        """Attend and modulate.
+    def forward(self,
+                x: Tensor,
+                text: Tensor,
+                cond: Tensor,
+                first_row: int = 0,
+                rows_per_sample: Optional[int] = None) -> Tensor:
+        """Attend and modulate rows ``first_row .. first_row + R - 1`` of the
+        batch (all of it by default).
 
         Args:
             x (Tensor): Joint sequences in shape (R, F, C).
             text (Tensor): Prompt tokens in shape (B, S, C).
             cond (Tensor): Diffusion condition (time + pooled text) in shape
                 (B, C).
+            first_row (int): Batch row index of ``x[0]`` when ``x`` is a
+                slice of the batch's rows. Defaults to 0.
+            rows_per_sample (int, optional): Rows of one sample in the whole
+                batch (H * K); None: ``R // B`` (``x`` is the whole batch).
 
         Returns:
             Tensor: Shape (R, F, C).
         """
-        R, Fr, C = x.shape
-        B, S, _ = text.shape
-        M = self.num_heads
-        G = R // B  # rows per sample
+        R = x.shape[0]
+        B = text.shape[0]
+        G = R // B if rows_per_sample is None else rows_per_sample
+        rows = torch.arange(first_row, first_row + R, device=x.device)
+        sample = torch.div(rows, G, rounding_mode='floor')
+        reads = sample if self.text_rows == 'sample' else rows % B
         q = self.query(self.norm(x))
         text = self.text_norm(text)
-        k, v = self.key(text), self.value(text)
-        # group the rows by the text they read: (R, F, C) -> (B, G * F, C)
-        if self.text_rows == 'modulo':
-            q = q.view(G, B, Fr, C).transpose(0, 1)
-        q = q.reshape(B, G * Fr, M, C // M).transpose(1, 2)
-        k = k.view(B, S, M, C // M).transpose(1, 2)
-        v = v.view(B, S, M, C // M).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v)
-        # (B, M, G * F, C / M) -> (R, F, C), rows back in (b, h, joint) order
-        y = y.transpose(1, 2).reshape(B, G, Fr, C)
-        if self.text_rows == 'modulo':
-            y = y.transpose(0, 1)
-        y = y.reshape(R, Fr, C)
-        # per-sample scale and shift, rows of sample b are [b G, (b + 1) G)
-        scale, shift = self.cond_proj(F.silu(cond)).repeat_interleave(G, dim=0)[:, None].chunk(
-            2, dim=-1)
+        y = self._attend(q, self.key(text), self.value(text), reads)
+        scale, shift = self.cond_proj(F.silu(cond))[sample][:, None].chunk(2, dim=-1)
         y = self.out_norm(y) * (1 + scale) + shift
         return x + self.out_proj(F.silu(y))
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor, reads: Tensor) -> Tensor:
+        """Rows q (R, F, C) attend to the keys/values (B, S, C) of the text
+        each reads (R,): rows reading one text form one query sequence."""
+        R, Fr, C = q.shape
+        S = k.shape[1]
+        M = self.num_heads
+        order = None
+        if self.text_rows == 'modulo':  # sample rows are already grouped
+            order = torch.argsort(reads, stable=True)
+            q, reads = q[order], reads[order]
+        texts, counts = torch.unique_consecutive(reads, return_counts=True)
+        groups = []
+        for u, rows in zip(texts.tolist(), q.split(counts.tolist())):
+            n = rows.shape[0]
+            y = F.scaled_dot_product_attention(
+                rows.reshape(1, n * Fr, M, C // M).transpose(1, 2),
+                k[u].view(1, S, M, C // M).transpose(1, 2),
+                v[u].view(1, S, M, C // M).transpose(1, 2))
+            groups.append(y.transpose(1, 2).reshape(n, Fr, C))
+        y = torch.cat(groups)
+        if order is not None:
+            y = y[torch.argsort(order)]
+        return y

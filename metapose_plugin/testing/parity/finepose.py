@@ -86,7 +86,8 @@ def model_cfg(config: dict, weights: Dict[str, Tensor], io: dict) -> dict:
         backbone=dict(
             type='FinePOSEDenoiser', num_frames=num_frames, num_joints=num_joints,
             embed_dims=width, depth=depth, num_heads=config['heads'],
-            mlp_ratio=mlp_hidden / width, drop_path_rate=0.0, text_rows='modulo'),
+            mlp_ratio=mlp_hidden / width, drop_path_rate=0.0, text_rows='modulo',
+            cpu_sequences_per_pass=1),  # the configs' CPU setting
         text_encoder=dict(
             type='CLIPPartPromptEncoder', model_name_or_path=None, text_config=text_config,
             segments=segments, num_kept_tokens=kept, num_layers=text_layers,
@@ -106,14 +107,27 @@ def flip_indices_of(config: dict, num_joints: int) -> List[int]:
 
 
 class _Tap:
-    """Record a module's first input and output of the next call."""
+    """Record a module's first input and output over the calls of one
+    denoiser forward (rows of every sequence pass concatenated), until
+    ``remove``."""
 
     def __init__(self, module) -> None:
         self.handle = module.register_forward_hook(self._hook)
-        self.input = self.output = None
+        self.inputs, self.outputs = [], []
 
     def _hook(self, module, args, output) -> None:
-        self.input, self.output = args[0], output
+        self.inputs.append(args[0])
+        self.outputs.append(output)
+
+    @property
+    def input(self) -> Tensor:
+        return torch.cat(self.inputs)
+
+    @property
+    def output(self) -> Tensor:
+        return torch.cat(self.outputs)
+
+    def remove(self) -> None:
         self.handle.remove()
 
 
@@ -172,6 +186,7 @@ def _check_text(model, io: dict, compare: _Comparison):
     tap = _Tap(encoder.text_transformer)
     tokens, pooled, prompt, clip_out = encoder.encode_tokens(
         io['in/pre_text_tokens'], io.get('in/input_text_tokens'), return_clip=True)
+    tap.remove()
     compare('a/prompt_embeddings_plus_pos', lambda: prompt)
     compare('a/clip_ln_final_out', lambda: clip_out)
     compare('a/text_encoder_out', lambda: tap.output)
@@ -188,6 +203,8 @@ def _check_denoiser(model, io: dict, text, compare: _Comparison) -> None:
         return compare.skip(names, 'no b/x_t input in the fixture')
     taps = dict(time=_Tap(model.backbone.time_mlp), cross=_Tap(model.backbone.text_cross_attn))
     out = model.backbone(io['in/inputs_2d'], io['b/x_t'], io['b/t'], *text)
+    for tap in taps.values():
+        tap.remove()
     compare('b/time_mlp_out', lambda: taps['time'].output)
     compare('b/ste_out', lambda: taps['cross'].input)
     compare('b/cross_attn_out', lambda: taps['cross'].output)

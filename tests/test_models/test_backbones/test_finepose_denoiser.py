@@ -102,11 +102,38 @@ def test_wrong_window_or_joints_is_a_clear_error():
         model(c, x[..., :4, :], t, tokens, pooled)
 
 
-def test_chunked_blocks_give_the_same_result():
-    model = build()
+@pytest.mark.parametrize('text_rows', ['sample', 'modulo'])
+@pytest.mark.parametrize('per_pass', [1, 4])  # 4 does not divide B * H = 6
+def test_sequence_passes_give_the_same_result(text_rows, per_pass):
+    model = build(text_rows)
     c, x, t, tokens, pooled = inputs()
+    tokens[1] += 1  # the two samples read different texts
     with torch.no_grad():
         whole = model(c, x, t, tokens, pooled)
-        model.chunk_tokens = 40  # 8 spatial rows of K = 6, 8 temporal rows of F = 5
-        chunked = model(c, x, t, tokens, pooled)
-    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-6)
+        model.cpu_sequences_per_pass = per_pass
+        passes = model(c, x, t, tokens, pooled)
+    torch.testing.assert_close(passes, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_sequence_passes_keep_gradients():
+    model = build()
+    c, x, t, tokens, pooled = inputs()
+    tokens.requires_grad_(True)
+    model(c, x, t, tokens, pooled).square().sum().backward()
+    whole = tokens.grad.clone()
+    tokens.grad = None
+    model.cpu_sequences_per_pass = 2
+    model(c, x, t, tokens, pooled).square().sum().backward()
+    torch.testing.assert_close(tokens.grad, whole, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('text_rows', ['sample', 'modulo'])
+def test_cross_attention_on_a_slice_of_rows_equals_the_slice_of_all_rows(text_rows):
+    torch.manual_seed(0)
+    block = PartTextCrossAttention(C, 4, text_rows=text_rows)
+    torch.nn.init.normal_(block.out_proj.weight)
+    x, text, cond = torch.randn(B * H * K, F, C), torch.randn(B, S, C), torch.randn(B, C)
+    whole = block(x, text, cond)
+    first, rows = 7, 20  # rows 7..26 cross the boundary of the two samples
+    part = block(x[first:first + rows], text, cond, first_row=first, rows_per_sample=H * K)
+    torch.testing.assert_close(part, whole[first:first + rows], rtol=1e-5, atol=1e-6)
