@@ -37,9 +37,9 @@ model = dict(
         mlp_ratio=2.0,
         drop_path_rate=0.1,
         text_rows='sample',
-        # on a CPU, one pose sequence per pass (cache-sized, same result;
-        # docs/benchmarks.md); GPU tensors always run in one pass
-        cpu_sequences_per_pass=1),
+        # on a CPU, passes of whole pose sequences of <= 4096 tokens
+        # (cache-sized, same result; docs/benchmarks.md); GPU: one pass
+        cpu_tokens_per_pass=4096),
     text_encoder=dict(
         type='CLIPPartPromptEncoder',
         model_name_or_path='openai/clip-vit-base-patch32',

@@ -14,7 +14,7 @@ def test_diffusion_mode_reports_variants_with_identical_outputs():
     torch.set_num_threads(1)
     cfg = Config.fromfile(TINY)
     cfg.model.backbone.num_frames = 9
-    cfg.model.backbone.cpu_sequences_per_pass = 3  # sequences in passes: adds 'one_pass'
+    cfg.model.backbone.cpu_tokens_per_pass = 400  # passes: adds 'one_pass'
     report = run_benchmark(cfg, 'diffusion', batch_size=2, iters=1)
     results = report['results']
     for variant in ('ours', 'one_pass', 'explicit_attn', 'two_calls', 'reference_pattern'):

@@ -87,7 +87,9 @@ def model_cfg(config: dict, weights: Dict[str, Tensor], io: dict) -> dict:
             type='FinePOSEDenoiser', num_frames=num_frames, num_joints=num_joints,
             embed_dims=width, depth=depth, num_heads=config['heads'],
             mlp_ratio=mlp_hidden / width, drop_path_rate=0.0, text_rows='modulo',
-            cpu_sequences_per_pass=1),  # the configs' CPU setting
+            # one pose sequence per pass on a CPU: the configs' grouped path at
+            # its most passes
+            cpu_tokens_per_pass=num_frames * num_joints),
         text_encoder=dict(
             type='CLIPPartPromptEncoder', model_name_or_path=None, text_config=text_config,
             segments=segments, num_kept_tokens=kept, num_layers=text_layers,

@@ -8,11 +8,11 @@ tokenizer):
 - ``ours``: the estimator's sampler: text features once per distinct prompt
   (cached), the original and mirrored views and all H hypotheses in one
   denoiser call per step, attention through
-  ``F.scaled_dot_product_attention``; on a CPU the denoiser runs
-  ``cpu_sequences_per_pass`` pose sequences at a time when the config sets
-  it.
+  ``F.scaled_dot_product_attention``; on a CPU the denoiser runs groups of
+  pose sequences of at most ``cpu_tokens_per_pass`` tokens when the config
+  sets it.
 - ``one_pass``: ``ours`` with all pose sequences in one pass (only when the
-  config sets ``cpu_sequences_per_pass``).
+  config sets ``cpu_tokens_per_pass``).
 - ``explicit_attn``: ``one_pass`` with the blocks' explicit softmax
   attention (the (rows, M, F, F) score tensor is materialised, as in the
   reference).
@@ -159,7 +159,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
         return _reference_pattern_sample(model, inputs, lambda: text, SeededNoise(keys, 0, device),
                                          flip)
 
-    chunk = model.backbone.cpu_sequences_per_pass
+    chunk = model.backbone.cpu_tokens_per_pass
     variants: Dict[str, Tuple[Callable, bool, Optional[int]]] = dict(
         ours=(ours, False, chunk), explicit_attn=(ours, True, None),
         two_calls=(two_calls, False, None), reference_pattern=(reference_pattern, True, None))
@@ -171,7 +171,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
     def run(name: str):
         fn, explicit, per_pass = variants[name]
         _set_explicit_attention(model, explicit)
-        model.backbone.cpu_sequences_per_pass = per_pass
+        model.backbone.cpu_tokens_per_pass = per_pass
         outputs[name] = fn()
 
     _fair_cpu_heap(device)
@@ -197,7 +197,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
                 wall, _ = time_calls(lambda: run(name), 1, device, warmup=0)
                 seconds[name] += wall
         _set_explicit_attention(model, False)
-        model.backbone.cpu_sequences_per_pass = chunk
+        model.backbone.cpu_tokens_per_pass = chunk
     for name in variants:
         results[f'{name}_windows_per_s'] = batch_size * iters / seconds[name]
     for name in variants:
@@ -212,7 +212,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
         geometry=(f'F={model.num_frames}, H={model.test_cfg.get("num_hypotheses", 20)}, '
                   f'N={model.test_cfg.get("num_steps", 10)}, C={model.backbone.embed_dims}, '
                   f'depth={len(model.backbone.spatial_blocks)}, flip={with_flip}, '
-                  f'cpu_sequences_per_pass={chunk}'),
+                  f'cpu_tokens_per_pass={chunk}'),
         memory=memory.method,
         outputs=f'max |variant - ours| over all variants: {max_diff:.2e} m (same noise)',
         timing=(f'{iters} batch(es) per variant after a warm-up at H = 1, one step; round 1 '

@@ -103,14 +103,15 @@ def test_wrong_window_or_joints_is_a_clear_error():
 
 
 @pytest.mark.parametrize('text_rows', ['sample', 'modulo'])
-@pytest.mark.parametrize('per_pass', [1, 4])  # 4 does not divide B * H = 6
-def test_sequence_passes_give_the_same_result(text_rows, per_pass):
+# F * K = 30 tokens per sequence: passes of 1 and of 4 (not dividing B * H = 6)
+@pytest.mark.parametrize('pass_tokens', [30, 149])
+def test_sequence_passes_give_the_same_result(text_rows, pass_tokens):
     model = build(text_rows)
     c, x, t, tokens, pooled = inputs()
     tokens[1] += 1  # the two samples read different texts
     with torch.no_grad():
         whole = model(c, x, t, tokens, pooled)
-        model.cpu_sequences_per_pass = per_pass
+        model.cpu_tokens_per_pass = pass_tokens
         passes = model(c, x, t, tokens, pooled)
     torch.testing.assert_close(passes, whole, rtol=1e-5, atol=1e-6)
 
@@ -122,7 +123,7 @@ def test_sequence_passes_keep_gradients():
     model(c, x, t, tokens, pooled).square().sum().backward()
     whole = tokens.grad.clone()
     tokens.grad = None
-    model.cpu_sequences_per_pass = 2
+    model.cpu_tokens_per_pass = 60  # 2 sequences per pass
     model(c, x, t, tokens, pooled).square().sum().backward()
     torch.testing.assert_close(tokens.grad, whole, rtol=1e-4, atol=1e-6)
 
