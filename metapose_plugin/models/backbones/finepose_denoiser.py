@@ -54,7 +54,7 @@ class FinePOSEDenoiser(BaseModule):
             each sequence independently, so the result is the same; groups
             of about 4096 tokens (8 MB at C = 512) keep a pass's activations
             in the processor's cache: at F = 243, H = 20 and both flip views
-            about 1.35x faster than one pass and a fraction of its peak
+            about 1.3x faster than one pass at a sixth of its peak
             memory (``docs/benchmarks.md``). Tensors on a GPU always run in
             one pass. None: one pass. Defaults to None.
         init_cfg (dict, optional): MMEngine init config. Defaults to None.
