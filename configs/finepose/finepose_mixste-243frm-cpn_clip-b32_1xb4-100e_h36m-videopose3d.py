@@ -80,31 +80,21 @@ test_pipeline = [
     dict(type='PackPoseInputs', meta_keys=meta_keys),
 ]
 
-dataset = dict(
-    type='H36MSequenceDataset',
-    data_root={{_base_.videopose3d_data_root}},
-    ann_file={{_base_.videopose3d_ann_file}},
-    keypoint_2d_file={{_base_.videopose3d_keypoint_2d_file}},
-    seq_len=seq_len)
+dataset = dict(_base_.videopose3d_dataset, seq_len=seq_len)
 train_dataloader = dict(
+    _base_.sequence_train_loader,
     batch_size=4,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         dataset, subjects=train_subjects, sample_mode='chunks', pipeline=train_pipeline))
 val_dataloader = dict(
+    _base_.sequence_test_loader,
     batch_size=4,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         dataset, subjects=val_subjects, sample_mode='test_chunks', test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
     val_dataloader,
-    dataset=dict(val_dataloader['dataset'], subjects={{_base_.videopose3d_test_subjects}}))
+    dataset=dict(val_dataloader['dataset'], subjects=_base_.videopose3d_test_subjects))
 
 val_evaluator = dict(type='H36MMultiHypothesisMetric', p_best_pool='sample')
 test_evaluator = val_evaluator

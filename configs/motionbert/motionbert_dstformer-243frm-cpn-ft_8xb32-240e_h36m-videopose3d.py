@@ -36,26 +36,17 @@ val_pipeline = [
     dict(type='PackPoseInputs', meta_keys=meta_keys),
 ]
 
+dataset = dict(_base_.videopose3d_dataset, _delete_=True, seq_len=seq_len)
 train_dataloader = dict(
     dataset=dict(
-        _delete_=True,
-        type='H36MSequenceDataset',
-        data_root={{_base_.videopose3d_data_root}},
-        ann_file={{_base_.videopose3d_ann_file}},
-        keypoint_2d_file={{_base_.videopose3d_keypoint_2d_file}},
-        subjects={{_base_.videopose3d_train_subjects}},
-        seq_len=seq_len,
+        dataset,
+        subjects=_base_.videopose3d_train_subjects,
         sample_mode='chunks',
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        _delete_=True,
-        type='H36MSequenceDataset',
-        data_root={{_base_.videopose3d_data_root}},
-        ann_file={{_base_.videopose3d_ann_file}},
-        keypoint_2d_file={{_base_.videopose3d_keypoint_2d_file}},
-        subjects={{_base_.videopose3d_test_subjects}},
-        seq_len=seq_len,
+        dataset,
+        subjects=_base_.videopose3d_test_subjects,
         sample_mode='test_chunks',
         test_mode=True,
         pipeline=val_pipeline))

@@ -56,28 +56,19 @@ val_pipeline = [
     dict(type='PackPoseInputs', meta_keys=meta_keys),
 ]
 dataset = dict(
-    type='H36MSequenceDataset',
-    data_root={{_base_.videopose3d_data_root}},
-    ann_file={{_base_.videopose3d_ann_file}},
-    keypoint_2d_file={{_base_.videopose3d_keypoint_2d_file}},
-    seq_len=num_frames,
-    seq_step=seq_step,
-    sample_mode='per_frame')
+    _base_.videopose3d_dataset, seq_len=num_frames, seq_step=seq_step, sample_mode='per_frame')
 train_dataloader = dict(
+    _base_.sequence_train_loader,
     batch_size=512,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(dataset, subjects={{_base_.videopose3d_train_subjects}},
-                 pipeline=train_pipeline))
+    dataset=dict(dataset, subjects=_base_.videopose3d_train_subjects, pipeline=train_pipeline))
 val_dataloader = dict(
+    _base_.sequence_test_loader,
     batch_size=512,
     num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(dataset, subjects={{_base_.videopose3d_test_subjects}}, test_mode=True,
-                 pipeline=val_pipeline))
+    dataset=dict(
+        dataset, subjects=_base_.videopose3d_test_subjects, test_mode=True,
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='MPMCompletionMetric', masked_only=True)
 test_evaluator = val_evaluator

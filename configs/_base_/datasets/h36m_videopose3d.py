@@ -14,6 +14,21 @@ videopose3d_keypoint_2d_file = 'data_2d_h36m_cpn_ft_h36m_dbb.npz'
 videopose3d_train_subjects = ['S1', 'S5', 'S6', 'S7', 'S8']
 videopose3d_test_subjects = ['S9', 'S11']
 
+# templates a method config specialises with `dict(_base_.<name>, key=...)`
+# (MMEngine resolves `_base_.<name>` inside expressions)
+videopose3d_dataset = dict(
+    type='H36MSequenceDataset',
+    data_root=videopose3d_data_root,
+    ann_file=videopose3d_ann_file,
+    keypoint_2d_file=videopose3d_keypoint_2d_file)
+sequence_train_loader = dict(
+    num_workers=2, persistent_workers=True, sampler=dict(type='DefaultSampler', shuffle=True))
+sequence_test_loader = dict(
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False))
+
 # The synthetic sample shipped in data/h36m_videopose3d_sample (same layout
 # and file names, real calibration; train S1 S5, test S9 S11), resolved from
 # this file so that configs using it run from any working directory.
