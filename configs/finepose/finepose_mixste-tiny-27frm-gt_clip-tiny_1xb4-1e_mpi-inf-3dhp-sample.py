@@ -1,35 +1,15 @@
-# A tiny FinePOSE on MPI-INF-3DHP (27 frames, width 32, 2 block pairs, random
-# 2-layer CLIP with the offline tokenizer of the MetaPose tiny config, H = 2,
-# K = 2) on the synthetic sample in data/mpi_inf_3dhp_sample, one epoch on a
+# The tiny FinePOSE of _base_/models/finepose_tiny.py on MPI-INF-3DHP, on
+# the synthetic sample in data/mpi_inf_3dhp_sample, one epoch on a
 # CPU: proof that the 3DHP recipe trains and tests (the MATLAB-exact metric,
 # predictions in FinePOSE's .mat layout); the numbers mean nothing.
 # Train S1 Seq1, validate S2 Seq1, test TS1-TS6 with the activity labels.
-_base_ = ['./finepose_mixste-243frm-gt_clip-b32_1xb4-100e_mpi-inf-3dhp.py']
+_base_ = [
+    './finepose_mixste-243frm-gt_clip-b32_1xb4-100e_mpi-inf-3dhp.py',
+    '../_base_/models/finepose_tiny.py'
+]
 
-seq_len = 27
-text_vocab_size = 1037
-model = dict(
-    backbone=dict(num_frames=seq_len, embed_dims=32, depth=2, num_heads=4),
-    text_encoder=dict(
-        model_name_or_path=None,
-        tokenizer_name_or_path='{{ fileDirname }}/../metapose/'
-        '_tiny_clip_tokenizer',
-        text_config=dict(
-            vocab_size=text_vocab_size,
-            hidden_size=32,
-            intermediate_size=37,
-            projection_dim=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            max_position_embeddings=77,
-            hidden_act='quick_gelu',
-            bos_token_id=text_vocab_size - 2,
-            eos_token_id=text_vocab_size - 1,
-            pad_token_id=0),
-        num_layers=1,
-        num_heads=4,
-        feedforward_channels=64),
-    test_cfg=dict(num_hypotheses=2, num_steps=2))
+seq_len = _base_.finepose_tiny_seq_len
+model = _base_.finepose_tiny_model
 
 sample = dict(data_root={{_base_.mpi_inf_3dhp_sample_root}}, seq_len=seq_len)
 loader = dict(num_workers=0, persistent_workers=False)
