@@ -159,11 +159,11 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
         return _reference_pattern_sample(model, inputs, lambda: text, SeededNoise(keys, 0, device),
                                          flip)
 
-    chunk = model.backbone.cpu_tokens_per_pass
+    tokens_per_pass = model.backbone.cpu_tokens_per_pass
     variants: Dict[str, Tuple[Callable, bool, Optional[int]]] = dict(
-        ours=(ours, False, chunk), explicit_attn=(ours, True, None),
+        ours=(ours, False, tokens_per_pass), explicit_attn=(ours, True, None),
         two_calls=(two_calls, False, None), reference_pattern=(reference_pattern, True, None))
-    if chunk is not None:
+    if tokens_per_pass is not None:
         variants['one_pass'] = (ours, False, None)
     results: Dict[str, float] = {}
     outputs, seconds = {}, {name: 0.0 for name in variants}
@@ -197,7 +197,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
                 wall, _ = time_calls(lambda: run(name), 1, device, warmup=0)
                 seconds[name] += wall
         _set_explicit_attention(model, False)
-        model.backbone.cpu_tokens_per_pass = chunk
+        model.backbone.cpu_tokens_per_pass = tokens_per_pass
     for name in variants:
         results[f'{name}_windows_per_s'] = batch_size * iters / seconds[name]
     for name in variants:
@@ -212,7 +212,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
         geometry=(f'F={model.num_frames}, H={model.test_cfg.get("num_hypotheses", 20)}, '
                   f'N={model.test_cfg.get("num_steps", 10)}, C={model.backbone.embed_dims}, '
                   f'depth={len(model.backbone.spatial_blocks)}, flip={with_flip}, '
-                  f'cpu_tokens_per_pass={chunk}'),
+                  f'cpu_tokens_per_pass={tokens_per_pass}'),
         memory=memory.method,
         outputs=f'max |variant - ours| over all variants: {max_diff:.2e} m (same noise)',
         timing=(f'{iters} batch(es) per variant after a warm-up at H = 1, one step; round 1 '
