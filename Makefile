@@ -1,7 +1,7 @@
 # Entry points of the README. Each target installs the stack first
 # (tools/install.sh is idempotent and skips what is already in place).
 PYTHON ?= python
-SAMPLE_CONFIG ?= configs/metapose/metapose_hrnet-tiny-cpn_clip-tiny_1xb2-1e_h36m-256x192.py
+SAMPLE_CONFIG ?= configs/metapose/metapose_tiny-hrnet-cpn_clip_1xb2-1e_h36m-256x192-sample.py
 SAMPLE_WORK_DIR ?= work_dirs/sample
 SAMPLE_EPOCHS ?= 40
 

@@ -22,11 +22,11 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import metapose_plugin  # noqa: F401 (registers the plugin's modules)
+from metapose_plugin.models.language_models.clip_text_loading import TINY_CLIP_TOKENIZER
 from metapose_plugin.utils.benchmark import (CLIP_TEXT_GEOMETRIES, MODES, format_table,
                                              run_benchmark, use_random_text_tower)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-OFFLINE_TOKENIZER = osp.join(REPO, 'configs', 'metapose', '_tiny_clip_tokenizer')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,7 +67,7 @@ def main(argv=None) -> dict:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.text_tower is not None:
-        use_random_text_tower(cfg, args.text_tower, OFFLINE_TOKENIZER)
+        use_random_text_tower(cfg, args.text_tower, TINY_CLIP_TOKENIZER)
     init_default_scope('mmpose')
     # weight-init and dataset INFO lines would bury the table
     MMLogger.get_current_instance().setLevel(logging.WARNING)

@@ -5,7 +5,7 @@ Usage: ``python tools/check_parity.py [--kind KIND] FIXTURE_DIR``, KIND one of
 
 Each kind reads a fixture folder of its own layout (the fixture's README) and
 prints the max absolute difference of every output it compares, with its
-tolerance; see :mod:`metapose_plugin.testing.parity`. ``metapose`` (the
+tolerance; see :mod:`metapose_plugin.parity`. ``metapose`` (the
 default) covers HRNet, CA-PF and MetaPose. The exit status is 0 only if every
 compared output is within tolerance.
 """
@@ -13,7 +13,7 @@ import argparse
 import os.path as osp
 import sys
 
-from metapose_plugin.testing.parity import PARITY_KINDS, check_parity
+from metapose_plugin.parity import PARITY_KINDS, check_parity
 
 
 def check(fixture_dir: str, kind: str = 'metapose') -> bool:

@@ -2,7 +2,7 @@
 
 Usage: ``python tools/convert_reference_ckpt.py SRC DST [--kind KIND]``
 
-Kinds (:mod:`metapose_plugin.models.utils.ckpt_kinds`): ``capf`` (CA-PF
+Kinds (:mod:`metapose_plugin.models.converters.ckpt_kinds`): ``capf`` (CA-PF
 ``best_epoch.bin``), ``metapose`` (MetaPose ``best_epoch_hrnet_*.bin``; load
 into a ``metapose-ref`` config), ``hrnet`` (original HRNet ``.pth``, saved
 under ``backbone.``), and those of the sequence methods (FinePOSE, MPM).
@@ -14,9 +14,9 @@ import argparse
 
 import torch
 
-from metapose_plugin.models.utils.ckpt_convert import strip_prefix, unwrap_state_dict
-from metapose_plugin.models.utils.ckpt_kinds import (checkpoint_converters,
-                                                     detect_checkpoint_kind)
+from metapose_plugin.models.converters.ckpt_convert import strip_prefix, unwrap_state_dict
+from metapose_plugin.models.converters.ckpt_kinds import (checkpoint_converters,
+                                                          detect_checkpoint_kind)
 
 
 def detect_kind(checkpoint: dict, path: str) -> str:

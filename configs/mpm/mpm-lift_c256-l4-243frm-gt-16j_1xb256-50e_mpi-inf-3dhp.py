@@ -15,8 +15,8 @@
 #   pooled over frames (the reference averages per batch over all 16 joints,
 #   root included). Keys prefixed `mpm16/`: NOT comparable with the official
 #   14-joint numbers (docs/mpi_inf_3dhp.md).
-# The encoder comes from an MPM 16-joint pretraining run (set
-# `pretrained_checkpoint`, or --cfg-options
+# The encoder comes from the MPM 16-joint pretraining run on Human3.6M (the
+# reference's, `pretrain_config`; or --cfg-options
 # model.backbone.init_cfg.checkpoint=PATH).
 _base_ = [
     './mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py',
@@ -30,7 +30,8 @@ geometry = dict(
     num_frames=num_frames,
     embed_dims=256,
     hidden_dims=512)
-pretrained_checkpoint = 'work_dirs/mpm-pretrain_16j/epoch_50.pth'
+pretrain_config = ('{{ fileDirname }}/'
+                   'mpm-pretrain-ref_c256-l4-243frm-tds2-cpn-16j_1xb512-50e_h36m-videopose3d.py')
 train_sequences = [
     'S1 Seq1', 'S1 Seq2', 'S2 Seq1', 'S2 Seq2', 'S3 Seq1', 'S3 Seq2',
     'S4 Seq1', 'S4 Seq2', 'S5 Seq1', 'S5 Seq2', 'S6 Seq1', 'S6 Seq2',
@@ -40,7 +41,7 @@ val_sequences = ['S8 Seq1', 'S8 Seq2']
 
 model = dict(
     backbone=dict(
-        init_cfg=dict(checkpoint=pretrained_checkpoint), **geometry),
+        init_cfg=dict(config=pretrain_config), **geometry),
     head=dict(**geometry))
 
 # the 3DHP metric's keys (_base_/datasets/mpi_inf_3dhp_sequence.py)

@@ -15,8 +15,11 @@ num_frames = 243
 seq_step = 2
 geometry = dict(num_keypoints=num_keypoints, num_frames=num_frames, embed_dims=256,
                 hidden_dims=512)
-pretrained_checkpoint = ('work_dirs/mpm-pretrain_c256-l4-243frm-tds2-cpn_1xb512-50e_h36m-'
-                         'videopose3d/epoch_50.pth')
+# the pretraining run whose encoder this lifter starts from: its config, and the
+# checkpoint its run writes (`PretrainedFromRun` finds that run's work_dir)
+pretrain_config = ('{{ fileDirname }}/'
+                   'mpm-pretrain_c256-l4-243frm-tds2-cpn_1xb512-50e_h36m-videopose3d.py')
+pretrain_checkpoint = 'epoch_50.pth'
 
 # what H36MSequenceMetric reads, and the camera of the refine stage
 meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices', 'target_root', 'subject',
@@ -34,8 +37,8 @@ model = dict(
         drop=0.2,
         with_mask_token=False,
         final_norm=False,
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained_checkpoint,
-                      prefix='backbone.'),
+        init_cfg=dict(type='PretrainedFromRun', config=pretrain_config,
+                      checkpoint=pretrain_checkpoint, prefix='backbone.'),
         **geometry),
     head=dict(type='MPMLiftingHead', drop=0.2, **geometry),
     test_cfg=dict(flip_test=True))

@@ -1,17 +1,15 @@
 # The fine-tuned MPM lifter at toy size on the shipped synthetic sample,
-# starting from the encoder of the toy pretraining run
-# (mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py, its
-# work_dirs/.../epoch_2.pth; override with
-# --cfg-options model.backbone.init_cfg.checkpoint=PATH). The numbers mean
-# nothing.
+# starting from the encoder of the toy pretraining run (`pretrain_config`,
+# its epoch_2.pth; or --cfg-options model.backbone.init_cfg.checkpoint=PATH).
+# The numbers mean nothing.
 _base_ = ['./mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py']
 
 geometry = dict(num_keypoints=17, num_frames=27, embed_dims=32, hidden_dims=48)
-pretrained_checkpoint = ('work_dirs/mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-'
-                         'sample/epoch_2.pth')
+pretrain_config = ('{{ fileDirname }}/'
+                   'mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py')
 model = dict(
     backbone=dict(num_layers=1, num_heads=4,
-                  init_cfg=dict(checkpoint=pretrained_checkpoint), **geometry),
+                  init_cfg=dict(config=pretrain_config, checkpoint='epoch_2.pth'), **geometry),
     head=dict(num_heads=4, **geometry))
 sample = dict(data_root={{_base_.videopose3d_sample_root}}, seq_len=27)
 train_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,

@@ -1,2 +1,2 @@
-from . import (backbones, heads, language_models, necks,  # noqa: F401
-               pose_estimators)
+from . import (backbones, converters, heads, language_models, layers, losses,  # noqa: F401
+               necks, pose_estimators, weight_init)

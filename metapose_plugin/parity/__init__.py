@@ -11,11 +11,11 @@ import os.path as osp
 from types import ModuleType
 
 PARITY_KINDS = dict(
-    metapose='metapose_plugin.testing.parity.metapose',
-    finepose='metapose_plugin.testing.parity.finepose',
-    mpm='metapose_plugin.testing.parity.mpm',
-    multiview='metapose_plugin.testing.parity.multiview',
-    mpi_inf_3dhp='metapose_plugin.testing.parity.mpi_inf_3dhp')
+    metapose='metapose_plugin.parity.metapose',
+    finepose='metapose_plugin.parity.finepose',
+    mpm='metapose_plugin.parity.mpm',
+    multiview='metapose_plugin.parity.multiview',
+    mpi_inf_3dhp='metapose_plugin.parity.mpi_inf_3dhp')
 
 
 def parity_module(kind: str) -> ModuleType:

@@ -23,13 +23,15 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from metapose_plugin.evaluation.functional.hypothesis_aggregation import (
-    aggregate_mean, aggregate_reprojection, hypothesis_errors, reproject_hypotheses,
-    select_joint_best, select_pose_best)
-from metapose_plugin.models.utils.diffusion_noise import ReplayNoise
-from metapose_plugin.models.utils.diffusion_schedule import cosine_alphas_cumprod
-from metapose_plugin.models.utils.finepose_ckpt_convert import convert_finepose_checkpoint
-from .common import load_float, max_abs_diff, report
+from metapose_plugin.models.converters.finepose_ckpt_convert import convert_finepose_checkpoint
+from metapose_plugin.models.utils.finepose.diffusion_noise import ReplayNoise
+from metapose_plugin.models.utils.finepose.diffusion_schedule import cosine_alphas_cumprod
+from metapose_plugin.parity.common import load_float, max_abs_diff, report
+from metapose_plugin.structures.hypothesis_aggregation import (aggregate_mean,
+                                                               aggregate_reprojection,
+                                                               hypothesis_errors,
+                                                               reproject_hypotheses,
+                                                               select_joint_best, select_pose_best)
 
 REQUIRED_FILES = ('io.pt', 'weights_fp16.pt')
 TOLERANCE = 1e-5

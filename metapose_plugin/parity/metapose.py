@@ -4,7 +4,7 @@ A fixture folder has the layout of ``fixtures/parity`` (see its README):
 ``io.pt`` (inputs, reference outputs, the pre-tokenized prompts with their
 ``action_set`` row order and the captured alignment noise), ``capf_lifter.pt``,
 ``metapose.pt`` and optionally ``hrnet_w32.pt``. The fp16 weights are cast to
-float32 and converted with :mod:`metapose_plugin.models.utils.ckpt_convert`;
+float32 and converted with :mod:`metapose_plugin.models.converters.ckpt_convert`;
 the parts run in eval mode, MetaPose in faithful mode with the captured noise.
 One line per output gives the max absolute difference; the check passes only
 if HRNet features are within 1e-4 and text features and both lifter outputs
@@ -20,13 +20,13 @@ import torch
 from torch import Tensor, nn
 
 from metapose_plugin.models.backbones import HRNetContextEncoder
+from metapose_plugin.models.converters.ckpt_convert import (convert_capf_checkpoint,
+                                                            convert_hrnet_checkpoint,
+                                                            convert_metapose_checkpoint)
 from metapose_plugin.models.heads import ContextLiftingHead
 from metapose_plugin.models.language_models import CLIPJointPromptEncoder
 from metapose_plugin.models.necks import CAPFContextNeck, MetaPoseNeck
-from metapose_plugin.models.utils.ckpt_convert import (convert_capf_checkpoint,
-                                                       convert_hrnet_checkpoint,
-                                                       convert_metapose_checkpoint)
-from .common import load_float, report
+from metapose_plugin.parity.common import load_float, report
 
 REQUIRED_FILES = ('io.pt', 'capf_lifter.pt', 'metapose.pt')
 TOLERANCES = dict(hrnet_features=1e-4, metapose_text_features=1e-5, capf_output=1e-5,

@@ -13,11 +13,10 @@ import json
 import os.path as osp
 from typing import Dict, Iterator, Optional, Tuple
 
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import \
-    PREDICTION_LAYOUTS
-from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import (
-    evaluate_prediction_file, run_name)
-from .common import report
+from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import PREDICTION_LAYOUTS
+from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import (evaluate_prediction_file,
+                                                                          run_name)
+from metapose_plugin.parity.common import report
 
 REQUIRED_FILES = ('results.json', 'inputs')
 

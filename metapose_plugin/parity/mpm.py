@@ -4,12 +4,12 @@ A fixture folder has the layout of ``fixtures/mpm_parity`` (see its README):
 ``weights.pt`` (fp16 state dicts per reference module and the generator's
 ``meta``), ``inputs.pt`` and ``outputs.pt``. Every size (frames, joints,
 widths, layers, batch) is read from the files. The weights are cast to
-float32, converted with :mod:`metapose_plugin.models.utils.mpm_ckpt_convert`
+float32, converted with :mod:`metapose_plugin.models.converters.mpm_ckpt_convert`
 and loaded strictly into our estimators, which run in eval mode (the
 ``*_trainBN`` outputs: train mode with dropout off) in their faithful
 settings (one mask per batch, losses over every joint, flip test with the
 unmirrored masks). The fixture's masks are fed as given, and separately
-redrawn from the logged seeds with :mod:`metapose_plugin.models.utils.mpm_masks`
+redrawn from the logged seeds with :mod:`metapose_plugin.structures.mpm_masks`
 (mismatching entries are counted). Every compared output must be within
 1e-5 (absolute) and the masks must match exactly.
 """
@@ -25,19 +25,18 @@ from torch import Tensor, nn
 
 from metapose_plugin.evaluation.metrics.mpm_completion_metric import MPMCompletionMetric
 from metapose_plugin.models.backbones.mpm_encoder import MPMEncoder  # noqa: F401 (registers)
-from metapose_plugin.models.heads.mpm_heads import (MPMLiftingHead,  # noqa: F401
-                                                    MPMReconstructionHead)
+from metapose_plugin.models.converters.mpm_ckpt_convert import (convert_mpm_checkpoint,
+                                                                lifter_geometry, pretrain_geometry,
+                                                                refine_geometry)
+from metapose_plugin.models.heads.mpm_heads import (  # noqa: F401 (registers)
+    MPMLiftingHead, MPMReconstructionHead)
 from metapose_plugin.models.pose_estimators.mpm_masked_pose_model import MPMMaskedPoseModel
 from metapose_plugin.models.pose_estimators.mpm_sequence_lifter import MPMSequenceLifter
-from metapose_plugin.models.utils.mpm_ckpt_convert import (convert_mpm_checkpoint,
-                                                           lifter_geometry, pretrain_geometry,
-                                                           refine_geometry)
-from metapose_plugin.models.utils.mpm_masks import (GROUPS_2D_H36M17, GROUPS_3D_H36M17,
-                                                    draw_frame_mask, draw_joint_mask,
-                                                    draw_tube_mask)
-from metapose_plugin.models.utils.mpm_pose_ops import mean_joint_error, mirror_poses
-from metapose_plugin.models.utils.uvd_refine import uvd_to_xyz
-from .common import max_abs_diff, report
+from metapose_plugin.models.utils.mpm.uvd_refine import uvd_to_xyz
+from metapose_plugin.parity.common import max_abs_diff, report
+from metapose_plugin.structures.mpm_masks import (GROUPS_2D_H36M17, GROUPS_3D_H36M17,
+                                                  draw_frame_mask, draw_joint_mask, draw_tube_mask)
+from metapose_plugin.structures.pose_ops import mean_joint_error, mirror_poses
 
 REQUIRED_FILES = ('weights.pt', 'inputs.pt', 'outputs.pt')
 TOLERANCES = dict(default=1e-5, masks_pretrain=0, masks_completion=0, flip_inputs=0)

@@ -46,22 +46,32 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ...evaluation.functional.multiview_metrics import (solution_metrics, stage1_report_stats,
-                                                        teacher_student_loss)
-from ...models.pose_estimators.multiview_metapose_s1_solver import MultiViewMetaPoseS1Solver
-from ...models.utils.context_layers import ContextConcatenation, ContextNormalization
-from ...models.utils.deep_inverse_solver import deep_inverse_solve
-from ...models.utils.equivariant_stage_model import EquivariantStageModel
-from ...models.utils.flat_stage_model import FlatStageModel
-from ...models.utils.multiview_geometry import (align_aba, bbox_origin_size, bone_length_prior,
-                                                bone_lengths, gmm_log_prob, mixture_nll,
-                                                mixtures_to_bbox_units, normalized_bone_lengths,
-                                                param_to_scale, points_to_bbox_units,
-                                                rotation_from_6d, scale_to_param, weak_project)
-from ...models.utils.multiview_packing import (forward_nll, pack_solution, pack_task,
-                                               solution_forward, standardize_solution,
-                                               unpack_solution, unpack_task)
-from .common import max_abs_diff, report
+from metapose_plugin.evaluation.functional.multiview_metrics import (solution_metrics,
+                                                                     stage1_report_stats)
+from metapose_plugin.models.heads.multiview_heads.equivariant_stage_model import \
+    EquivariantStageModel
+from metapose_plugin.models.heads.multiview_heads.flat_stage_model import FlatStageModel
+from metapose_plugin.models.losses import teacher_student_loss
+from metapose_plugin.models.pose_estimators.multiview_metapose_s1_solver import \
+    MultiViewMetaPoseS1Solver
+from metapose_plugin.models.utils.multiview.context_layers import (ContextConcatenation,
+                                                                   ContextNormalization)
+from metapose_plugin.models.utils.multiview.deep_inverse_solver import deep_inverse_solve
+from metapose_plugin.parity.common import max_abs_diff, report
+from metapose_plugin.structures.multiview.multiview_geometry import (align_aba, bbox_origin_size,
+                                                                     bone_length_prior,
+                                                                     bone_lengths, gmm_log_prob,
+                                                                     mixture_nll,
+                                                                     mixtures_to_bbox_units,
+                                                                     normalized_bone_lengths,
+                                                                     param_to_scale,
+                                                                     points_to_bbox_units,
+                                                                     rotation_from_6d,
+                                                                     scale_to_param, weak_project)
+from metapose_plugin.structures.multiview.multiview_packing import (forward_nll, pack_solution,
+                                                                    pack_task, solution_forward,
+                                                                    standardize_solution,
+                                                                    unpack_solution, unpack_task)
 
 REQUIRED_FILES = ('metapose_ref.npz', 'meta.json')
 

@@ -3,7 +3,7 @@
 VideoPose3D's npz files carry no calibration: every reference that reads
 them (VideoPose3D, P-STMO, MixSTE, D3DP, FinePOSE, MPM) hard-codes the same
 table. It is shipped here as package data,
-``metapose_plugin/datasets/data/h36m_cameras.json``, a copy of the project's
+``metapose_plugin/structures/data/h36m_cameras.json``, a copy of the project's
 shared ``data/h36m_cameras.json`` (the numbers of VideoPose3D's
 ``common/h36m_dataset.py``; subjects S2-S4 have none).
 
@@ -38,9 +38,7 @@ if TYPE_CHECKING:
 Array = Union[np.ndarray, 'torch.Tensor']
 
 #: The shipped calibration table (package data).
-H36M_CAMERAS_FILE = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), 'data',
-    'h36m_cameras.json')
+H36M_CAMERAS_FILE = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'h36m_cameras.json')
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from metapose_plugin.datasets.datasets.h36m_cameras import project_to_2d
+from metapose_plugin.structures.h36m_cameras import project_to_2d
 
 
 def _gather_hypothesis(hypotheses: Tensor, index: Tensor) -> Tensor:

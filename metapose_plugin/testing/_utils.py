@@ -7,22 +7,21 @@ from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
-from metapose_plugin.datasets.datasets.h36m_actions import H36M_ACTIONS
-from metapose_plugin.datasets.transforms.crop_affine import (apply_affine,
-                                                             get_crop_affine)
+from metapose_plugin.datasets.transforms.crop_affine import apply_affine, get_crop_affine
+from metapose_plugin.structures.h36m_actions import H36M_ACTIONS
+from metapose_plugin.structures.h36m_metainfo import h36m_flip_indices
 
 # A Human3.6M-like camera: frame (w, h) in pixels, focal lengths and
 # principal point in pixels.
 _FRAME_SIZE = (1000, 1002)
 _FOCAL = (1145.0, 1144.0)
 _PRINCIPAL = (512.5, 515.5)
-_H36M_FLIP_INDICES = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
 
 
 def _flip_indices(num_keypoints: int) -> List[int]:
     """H36M left/right swap for 17 joints, else the reversal involution."""
-    if num_keypoints == len(_H36M_FLIP_INDICES):
-        return list(_H36M_FLIP_INDICES)
+    if num_keypoints == 17:
+        return h36m_flip_indices()
     return list(range(num_keypoints))[::-1]
 
 

@@ -5,20 +5,21 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
 
-#: The offline tiny CLIP BPE tokenizer shipped with the MetaPose configs.
-TINY_TOKENIZER = str(Path(__file__).resolve().parents[2] / 'configs' / 'metapose' /
-                     '_tiny_clip_tokenizer')
-
-#: H36M left/right swap (MMPose's h36m metainfo).
-H36M_FLIP_INDICES = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
+from metapose_plugin.models.language_models.clip_text_loading import (TINY_CLIP_TOKENIZER,
+                                                                      resolve_package_data)
+from metapose_plugin.structures.h36m_cameras import (camera_intrinsics, h36m_camera_param,
+                                                     project_to_2d)
+from metapose_plugin.structures.h36m_metainfo import h36m_flip_indices
 
 
 def tiny_text_config(context_length: int = 20) -> dict:
     """``CLIPTextConfig`` arguments of a tiny tower matching
-    :data:`TINY_TOKENIZER` (hidden 32, 2 layers, 4 heads, S =
+    :data:`TINY_CLIP_TOKENIZER` (hidden 32, 2 layers, 4 heads, S =
     ``context_length``)."""
-    with open(Path(TINY_TOKENIZER) / 'vocab.json') as file:
+    with open(Path(resolve_package_data(TINY_CLIP_TOKENIZER)) / 'vocab.json') as file:
         vocab = len(json.load(file))
     return dict(vocab_size=vocab, hidden_size=32, intermediate_size=37, projection_dim=32,
                 num_hidden_layers=2, num_attention_heads=4,
@@ -35,7 +36,7 @@ TINY_SEGMENTS = (dict(name='subject', text='A person', num_context=2),
 def tiny_text_encoder_cfg(**overrides) -> dict:
     """A tiny ``CLIPPartPromptEncoder`` config (C = 32, S = 20)."""
     cfg = dict(type='CLIPPartPromptEncoder', model_name_or_path=None,
-               text_config=tiny_text_config(), tokenizer_name_or_path=TINY_TOKENIZER,
+               text_config=tiny_text_config(), tokenizer_name_or_path=TINY_CLIP_TOKENIZER,
                segments=TINY_SEGMENTS, num_layers=2, num_heads=4, feedforward_channels=48)
     cfg.update(overrides)
     return cfg
@@ -69,11 +70,6 @@ def sequence_samples(num_samples: int, num_frames: int, actions: Sequence[Option
         ``target_frame_ids``, ``subaction``, ``flip_indices``,
         ``camera_param`` (S9 camera 0) and ``target_root`` (F, 3).
     """
-    from mmengine.structures import InstanceData
-    from mmpose.structures import PoseDataSample
-
-    from metapose_plugin.datasets.datasets.h36m_cameras import (camera_intrinsics,
-                                                                h36m_camera_param, project_to_2d)
     rng = np.random.default_rng(seed)
     camera = h36m_camera_param('S9', 0)
     intrinsics = camera_intrinsics(camera, normalize=True)
@@ -88,7 +84,7 @@ def sequence_samples(num_samples: int, num_frames: int, actions: Sequence[Option
         sample = PoseDataSample(metainfo=dict(
             action=actions[i] if i < len(actions) else 'Walking', subject='S9', subaction=1,
             camera_id=0, frame_ids=np.arange(num_frames) + 100 * i,
-            target_frame_ids=np.arange(num_frames) + 100 * i, flip_indices=H36M_FLIP_INDICES,
+            target_frame_ids=np.arange(num_frames) + 100 * i, flip_indices=h36m_flip_indices(),
             camera_param=camera, target_root=root.astype(np.float32)))
         sample.gt_instance_labels = InstanceData(
             lifting_target_label=torch.as_tensor(rel[None], dtype=torch.float32))

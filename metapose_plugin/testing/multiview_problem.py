@@ -4,7 +4,7 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from ..models.utils.multiview_geometry import rotation_from_6d, weak_project
+from metapose_plugin.structures.multiview.multiview_geometry import rotation_from_6d, weak_project
 
 
 def random_stage1_problem(frames: int, views: int = 4, joints: int = 17, components: int = 4,

@@ -8,9 +8,9 @@ from mmengine.registry import DefaultScope
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VIDEO = osp.join(REPO, 'data', 'videos', 'demo.mp4')
-CAPF_TINY = osp.join(REPO, 'configs', 'capf', 'capf_hrnet-tiny-cpn_1xb2-1e_h36m-256x192.py')
+CAPF_TINY = osp.join(REPO, 'configs', 'capf', 'capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py')
 METAPOSE_TINY = osp.join(REPO, 'configs', 'metapose',
-                         'metapose_hrnet-tiny-cpn_clip-tiny_1xb2-1e_h36m-256x192.py')
+                         'metapose_tiny-hrnet-cpn_clip_1xb2-1e_h36m-256x192-sample.py')
 
 
 def _mim_config(*parts: str) -> str:

@@ -10,7 +10,7 @@ from metapose_plugin.testing import get_packed_inputs
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
                    'metapose')
-TINY = 'metapose_hrnet-tiny-cpn_clip-tiny_1xb2-1e_h36m-256x192.py'
+TINY = 'metapose_tiny-hrnet-cpn_clip_1xb2-1e_h36m-256x192-sample.py'
 
 
 def load(name):

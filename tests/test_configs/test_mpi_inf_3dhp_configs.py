@@ -14,7 +14,7 @@ from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import \
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FINEPOSE = 'configs/finepose/finepose_mixste-243frm-gt_clip-b32_1xb4-100e_mpi-inf-3dhp.py'
 FINEPOSE_TINY = ('configs/finepose/'
-                 'finepose_mixste-tiny-27frm-gt_clip-tiny_1xb4-1e_mpi-inf-3dhp-sample.py')
+                 'finepose_tiny-mixste-27frm-gt_clip_1xb4-1e_mpi-inf-3dhp-sample.py')
 MPM = 'configs/mpm/mpm-lift_c256-l4-243frm-gt-16j_1xb256-50e_mpi-inf-3dhp.py'
 MPM_TINY = 'configs/mpm/mpm-lift_tiny-27frm-gt-16j_1xb32-1e_mpi-inf-3dhp-sample.py'
 SAMPLE = osp.join(REPO, 'data', 'mpi_inf_3dhp_sample')

@@ -3,8 +3,9 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
-from metapose_plugin.datasets import H36M_ACTIONS, H36MImageDataset
+from metapose_plugin.datasets import H36MImageDataset
 from metapose_plugin.datasets.transforms import apply_affine, get_crop_affine
+from metapose_plugin.structures import H36M_ACTIONS
 from metapose_plugin.testing import get_packed_inputs
 
 

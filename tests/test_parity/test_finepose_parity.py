@@ -5,8 +5,8 @@ import shutil
 import pytest
 import torch
 
+from metapose_plugin.parity import check_parity
 from metapose_plugin.testing import shared_fixture_dir
-from metapose_plugin.testing.parity import check_parity
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FIXTURE = shared_fixture_dir('finepose_parity')

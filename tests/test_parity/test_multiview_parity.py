@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+from metapose_plugin.parity import check_parity
 from metapose_plugin.testing.fixtures import shared_fixture_dir
-from metapose_plugin.testing.parity import check_parity
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 FIXTURE = shared_fixture_dir('multiview_metapose')

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from metapose_plugin.datasets.datasets.h36m_annotations import H36M_CAMERAS
-from metapose_plugin.datasets.datasets.h36m_cameras import (
-    camera_intrinsics, h36m_calibrated_subjects, h36m_camera_param,
-    project_to_2d, world_to_camera)
+from metapose_plugin.structures.h36m_cameras import (camera_intrinsics, h36m_calibrated_subjects,
+                                                     h36m_camera_param, project_to_2d,
+                                                     world_to_camera)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 MMPOSE_SAMPLE = osp.join(REPO, 'data', 'h36m_sample')

@@ -2,9 +2,11 @@ import math
 
 import torch
 
-from metapose_plugin.evaluation.functional.hypothesis_aggregation import (
-    aggregate_mean, aggregate_reprojection, hypothesis_errors, joint_errors, procrustes_align,
-    select_joint_best, select_pose_best)
+from metapose_plugin.structures.hypothesis_aggregation import (aggregate_mean,
+                                                               aggregate_reprojection,
+                                                               hypothesis_errors, joint_errors,
+                                                               procrustes_align, select_joint_best,
+                                                               select_pose_best)
 
 F, K = 2, 3
 

@@ -10,9 +10,9 @@ import sys
 from typing import List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CAPF_TINY = 'configs/capf/capf_hrnet-tiny-cpn_1xb2-1e_h36m-256x192.py'
+CAPF_TINY = 'configs/capf/capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py'
 METAPOSE_TINY = ('configs/metapose/'
-                 'metapose_hrnet-tiny-cpn_clip-tiny_1xb2-1e_h36m-256x192.py')
+                 'metapose_tiny-hrnet-cpn_clip_1xb2-1e_h36m-256x192-sample.py')
 
 
 def sample_options(batch_size: int = 2) -> List[str]:

@@ -149,8 +149,7 @@ def test_download_configs_need_a_random_tower():
     cfg = Config.fromfile(osp.join(REPO, METAPOSE_REF))
     with pytest.raises(ValueError, match='download.*--text-tower'):
         build_random_model(cfg, 'cpu')
-    use_random_text_tower(cfg, 'clip-l14', osp.join(REPO, 'configs', 'metapose',
-                                                    '_tiny_clip_tokenizer'))
+    use_random_text_tower(cfg, 'clip-l14', 'metapose_plugin::tiny_clip_tokenizer')
     text_config = cfg.model.text_encoder.text_config
     assert (text_config.hidden_size, text_config.num_hidden_layers) == (768, 12)
     assert cfg.model.text_encoder.model_name_or_path is None

@@ -27,7 +27,7 @@ def test_check_parity_on_shared_fixture(capsys):
 
 
 def test_metapose_conversion_splits_and_refuses():
-    from metapose_plugin.models.utils.ckpt_convert import convert_metapose_checkpoint
+    from metapose_plugin.models.converters.ckpt_convert import convert_metapose_checkpoint
     g = torch.Generator().manual_seed(0)
     in_proj = torch.randn(12, 4, generator=g)
     projection = torch.randn(4, 3, generator=g)

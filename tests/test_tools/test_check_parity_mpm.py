@@ -4,8 +4,8 @@ import shutil
 import pytest
 import torch
 
+from metapose_plugin.parity import check_parity
 from metapose_plugin.testing.fixtures import shared_fixture_dir
-from metapose_plugin.testing.parity import check_parity
 
 FIXTURE = shared_fixture_dir('mpm_parity')
 

@@ -9,11 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (
-    find_test_sequences, load_annot_data, load_predictions, save_predictions)
-from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import \
-    evaluate_prediction_file
+from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (find_test_sequences,
+                                                                       load_annot_data,
+                                                                       load_predictions,
+                                                                       save_predictions)
+from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import evaluate_prediction_file
 from metapose_plugin.testing.fixtures import shared_fixture_dir
+
 from ._tool_utils import REPO, run_tool
 
 FIXTURE = shared_fixture_dir('3dhp_metric')
@@ -159,7 +161,7 @@ def test_wrong_frame_count_names_file_and_sequence(tmp_path):
 
 @needs_fixture
 def test_parity_module_passes_and_can_fail(tmp_path, capsys):
-    from metapose_plugin.testing.parity import mpi_inf_3dhp
+    from metapose_plugin.parity import mpi_inf_3dhp
     assert mpi_inf_3dhp.check(str(FIXTURE))
     shutil.copytree(str(FIXTURE / 'inputs'), str(tmp_path / 'inputs'))
     results = json.loads((FIXTURE / 'results.json').read_text())

@@ -7,7 +7,7 @@ from mmengine.config import Config
 from metapose_plugin.utils.benchmark import run_benchmark
 
 TINY = ('configs/finepose/'
-        'finepose_mixste-tiny-27frm-cpn_clip-tiny_1xb4-1e_h36m-videopose3d-sample.py')
+        'finepose_tiny-mixste-27frm-cpn_clip_1xb4-1e_h36m-videopose3d-sample.py')
 
 
 def test_diffusion_mode_reports_variants_with_identical_outputs():

@@ -9,7 +9,7 @@ import pytest
 from ._tool_utils import run_tool, train_scalars
 
 FINEPOSE_TINY = ('configs/finepose/'
-                 'finepose_mixste-tiny-27frm-cpn_clip-tiny_1xb4-1e_h36m-videopose3d-sample.py')
+                 'finepose_tiny-mixste-27frm-cpn_clip_1xb4-1e_h36m-videopose3d-sample.py')
 
 
 def test_tiny_finepose_trains_and_tests(tmp_path):

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from metapose_plugin.datasets.datasets.h36m_cameras import (h36m_camera_param, project_to_2d,
-                                                            world_to_camera)
 from metapose_plugin.datasets.datasets.videopose3d_layout import read_videopose3d_3d
+from metapose_plugin.structures.h36m_cameras import (h36m_camera_param, project_to_2d,
+                                                     world_to_camera)
 
 from ._tool_utils import REPO
 

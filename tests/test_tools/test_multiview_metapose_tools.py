@@ -8,7 +8,7 @@ import pytest
 from ._tool_utils import run_tool, train_scalars
 
 TINY = ('configs/multiview_metapose/'
-        'multiview-metapose_ccat-mlp-tiny-1stage_1xb32-10e_h36m-videopose3d-sample.py')
+        'multiview-metapose_tiny-ccat-mlp-1stage_1xb32-10e_h36m-videopose3d-sample.py')
 KEYS = ('pmpjpe_ref', 'pmpjpe', 'nmpjpe', 'pck150', 'objective')
 
 

@@ -9,14 +9,14 @@ Example (regenerates the shipped sample, byte-for-byte the same numbers)::
     python tools/dataset_converters/make_h36m_sequence_sample.py \
         work_dirs/h36m_seq --mmpose-layout work_dirs/h36m_seq_mmpose
 
-See ``metapose_plugin/testing/h36m_sequence_sample.py`` for what the sample
+See ``metapose_plugin/datasets/samples/h36m_sequence_sample.py`` for what the sample
 holds (subjects, actions, the body model, the noise of the ``cpn`` copy).
 """
 import argparse
 import os.path as osp
 
-from metapose_plugin.testing.h36m_sequence_sample import (
-    write_mmpose_layout, write_videopose3d_sample)
+from metapose_plugin.datasets.samples.h36m_sequence_sample import (write_mmpose_layout,
+                                                                   write_videopose3d_sample)
 
 
 def parse_args() -> argparse.Namespace:

@@ -7,12 +7,11 @@ Example (regenerates the shipped sample)::
 
 Writes ``data_{train,test}_3dhp.npz`` (``univ_annot3``), the ``_ori`` twins
 (``annot3``) and ``TS<k>/annot_data.mat`` (the scripts' ground truth). See
-``metapose_plugin/testing/synthetic_mpi_inf_3dhp.py`` for the poses.
+``metapose_plugin/datasets/samples/mpi_inf_3dhp_sample.py`` for the poses.
 """
 import argparse
 
-from metapose_plugin.testing.synthetic_mpi_inf_3dhp import \
-    make_synthetic_mpi_inf_3dhp
+from metapose_plugin.datasets.samples.mpi_inf_3dhp_sample import make_synthetic_mpi_inf_3dhp
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ finepose_tiny_model = dict(
     backbone=dict(num_frames=finepose_tiny_seq_len, embed_dims=32, depth=2, num_heads=4),
     text_encoder=dict(
         model_name_or_path=None,
-        tokenizer_name_or_path='{{ fileDirname }}/../../metapose/_tiny_clip_tokenizer',
+        tokenizer_name_or_path='metapose_plugin::tiny_clip_tokenizer',
         text_config=dict(
             vocab_size=1037,
             hidden_size=32,

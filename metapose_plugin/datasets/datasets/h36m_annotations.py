@@ -27,7 +27,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from .h36m_actions import canonical_action_name
+from metapose_plugin.structures.h36m_actions import canonical_action_name
 
 #: H36M camera serial numbers in the order of the pickles' ``camera_id``.
 H36M_CAMERAS = ('54138969', '55011271', '58860488', '60457274')

@@ -9,8 +9,10 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import DATASETS
 
-from .h36m_annotations import (PICKLE_2D_FIELDS, read_capf_pickle,
-                               read_mmpose_npz, select_records)
+from metapose_plugin.structures.h36m_metainfo import H36M_METAINFO
+
+from .utils import join_data_root
+from .h36m_annotations import PICKLE_2D_FIELDS, read_capf_pickle, read_mmpose_npz, select_records
 
 #: How ``PackPoseInputs`` routes this dataset's keys (docs/design.md).
 INSTANCE_MAPPING_TABLE = dict(
@@ -101,7 +103,7 @@ class H36MImageDataset(BaseDataset):
         max_refetch (int): See :class:`mmengine.dataset.BaseDataset`.
     """
 
-    METAINFO: dict = dict(from_file='configs/_base_/datasets/h36m.py')
+    METAINFO: dict = H36M_METAINFO
 
     def __init__(self,
                  ann_file: str,
@@ -145,10 +147,8 @@ class H36MImageDataset(BaseDataset):
                              f'{subset_frac}')
         self.ann_format = ann_format
         self.keypoint_2d_src = keypoint_2d_src
-        self.keypoint_2d_det_file = self._join_root(keypoint_2d_det_file,
-                                                    data_root)
-        self.camera_param_file = self._join_root(camera_param_file,
-                                                 data_root)
+        self.keypoint_2d_det_file = join_data_root(keypoint_2d_det_file, data_root)
+        self.camera_param_file = join_data_root(camera_param_file, data_root)
         self.subjects = None if subjects is None else list(subjects)
         self.stride = int(stride)
         self.subset_frac = float(subset_frac)
@@ -163,12 +163,6 @@ class H36MImageDataset(BaseDataset):
             lazy_init=lazy_init,
             serialize_data=serialize_data,
             max_refetch=max_refetch)
-
-    @staticmethod
-    def _join_root(path: Optional[str], data_root: str) -> Optional[str]:
-        if path is None or osp.isabs(path) or not data_root:
-            return path
-        return osp.join(data_root, path)
 
     @classmethod
     def _load_metainfo(cls, metainfo: Optional[dict] = None) -> dict:

@@ -10,8 +10,9 @@ from typing import List, Optional
 
 import numpy as np
 
+from metapose_plugin.structures.h36m_actions import H36M_ACTIONS, PICKLE_FIRST_ACTION_ID
+
 from ..transforms.crop_affine import apply_affine, get_crop_affine
-from .h36m_actions import H36M_ACTIONS, PICKLE_FIRST_ACTION_ID
 from .h36m_annotations import H36M_CAMERAS, normalise_frame, read_mmpose_npz
 
 # H36M-Toolbox's person box around the root joint, camera frame, mm:

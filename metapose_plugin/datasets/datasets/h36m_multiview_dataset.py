@@ -1,6 +1,4 @@
 """Human3.6M as synchronised multi-view frames for multi-view MetaPose."""
-import os.path as osp
-import pickle
 from collections import defaultdict
 from typing import List, Optional, Sequence
 
@@ -9,14 +7,22 @@ import torch
 from mmengine.dataset import BaseDataset
 from mmpose.registry import DATASETS, MODELS
 
-from ...models.utils.dlt_triangulation import projection_matrix
-from ...models.utils.multiview_geometry import (bbox_origin_size, mixtures_to_bbox_units,
-                                                normalized_bone_lengths, points_to_bbox_units)
-from ...models.utils.multiview_packing import pack_solution, pack_task
-from ...models.utils.spherical_mixture_fit import mixture_from_keypoints
-from .h36m_cameras import project_to_2d, world_to_camera
+from metapose_plugin.structures.h36m_cameras import project_to_2d, world_to_camera
+from metapose_plugin.structures.multiview.dlt_triangulation import projection_matrix
+from metapose_plugin.structures.multiview.multiview_geometry import (bbox_origin_size,
+                                                                     mixtures_to_bbox_units,
+                                                                     normalized_bone_lengths,
+                                                                     points_to_bbox_units)
+from metapose_plugin.structures.multiview.multiview_inputs import (camera_to_bbox_units,
+                                                                   check_views, square_bboxes)
+from metapose_plugin.structures.multiview.multiview_packing import pack_solution, pack_task
+from metapose_plugin.structures.multiview.spherical_mixture_fit import mixture_from_keypoints
+
 from .h36m_sequence_dataset import H36MSequenceDataset
-from .multiview_inputs import camera_to_bbox_units, check_views, square_bboxes
+from .utils import content_key, join_data_root, load_or_build_cached
+
+#: Bumped when the cached frames change meaning (invalidates old caches).
+CACHE_FORMAT = 1
 
 
 @DATASETS.register_module()
@@ -97,9 +103,10 @@ class H36MMultiViewDataset(BaseDataset):
         use_bone_lengths (bool): Append normalised ground-truth bone lengths
             to the task (the BL ablation, uses 3D). Defaults to False.
         seed (int): Seed of ``'oracle_noisy_gt'``. Defaults to 0.
-        cache_file (str, optional): Pickle of the built frames (stage 1
-            included): read when it exists and was built with the same
-            settings, else written. Defaults to None (no cache).
+        cache_file (str, optional): Cache of the built frames (stage 1
+            included): read when it was built from the same settings and
+            input files (content hash), else rebuilt and written atomically
+            by rank 0. Defaults to None (no cache).
     """
 
     def __init__(self,
@@ -150,9 +157,6 @@ class H36MMultiViewDataset(BaseDataset):
         kwargs.setdefault('serialize_data', False)
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
-    def _path(self, name: str) -> str:
-        return name if osp.isabs(name) or not self.data_root else osp.join(self.data_root, name)
-
     def _settings(self) -> dict:
         return dict(ann_file=self.ann_file, keypoint_2d_file=self.keypoint_2d_file,
                     ann_format=self.ann_format, camera_param_file=self.camera_param_file,
@@ -166,37 +170,40 @@ class H36MMultiViewDataset(BaseDataset):
                     seed=self.seed)
 
     def load_data_list(self) -> List[dict]:
-        """Frames from the cache file, or built (see :meth:`build_frames`) and cached."""
-        settings = repr(self._settings())
-        path = self._path(self.cache_file) if self.cache_file else None
-        if path and osp.exists(path):
-            with open(path, 'rb') as file:
-                cached = pickle.load(file)
-            if cached.get('settings') != settings:
-                raise ValueError(f'{path}: cache built with other settings '
-                                 f'({cached.get("settings")}); delete it to rebuild')
-            return cached['frames']
-        frames = self.build_frames()
-        if path:
-            with open(path, 'wb') as file:
-                pickle.dump(dict(settings=settings, frames=frames), file)
-        return frames
+        """Frames from the cache file, or built (see :meth:`build_frames`) and cached.
+
+        The cache is keyed by a hash of the settings and of the input files'
+        contents (:func:`content_key`); rank 0 writes it atomically while the
+        other ranks wait (:func:`load_or_build_cached`).
+        """
+        if not self.cache_file:
+            return self.build_frames()
+        files = [self.ann_file] + [
+            join_data_root(name, self.data_root)
+            for name in (self.keypoint_2d_file, self.camera_param_file, self.mono3d_file,
+                         self.mixture_file)]
+        key = content_key(dict(self._settings(), cache_format=CACHE_FORMAT), files)
+        return load_or_build_cached(join_data_root(self.cache_file, self.data_root), key,
+                                    self.build_frames)
 
     def build_frames(self) -> List[dict]:
         """Group cameras per frame, build per-view inputs, solve stage 1."""
         reader = H36MSequenceDataset(
-            ann_file=self.ann_file, keypoint_2d_file=self._optional_path(self.keypoint_2d_file),
+            ann_file=self.ann_file,
+            keypoint_2d_file=join_data_root(self.keypoint_2d_file, self.data_root),
             ann_format=self.ann_format,
-            camera_param_file=self._optional_path(self.camera_param_file),
+            camera_param_file=join_data_root(self.camera_param_file, self.data_root),
             subjects=self.subjects, actions=self.actions, cameras=list(self.camera_subset),
             seq_len=1, lazy_init=True)
         groups = defaultdict(dict)
         for video in reader.videos:
             groups[(video['subject'], video['action'], video['subaction'])][
                 video['camera_id']] = video
-        mono_file = (np.load(self._path(self.mono3d_file), allow_pickle=True)['positions_3d_cam']
+        mono_file = (np.load(join_data_root(self.mono3d_file, self.data_root),
+                             allow_pickle=True)['positions_3d_cam']
                      .item() if self.mono3d_source == 'file' else None)
-        mixture_table = (np.load(self._path(self.mixture_file), allow_pickle=True)['mixtures']
+        mixture_table = (np.load(join_data_root(self.mixture_file, self.data_root),
+                                 allow_pickle=True)['mixtures']
                          .item() if self.mixture_file else None)
         rng = np.random.default_rng(self.seed)
         frames = []
@@ -219,9 +226,6 @@ class H36MMultiViewDataset(BaseDataset):
                                                 mixtures, rng))
         self._solve_stage1(frames)
         return frames
-
-    def _optional_path(self, name: Optional[str]) -> Optional[str]:
-        return None if name is None else self._path(name)
 
     @staticmethod
     def _synchronise(videos: List[dict], where: str):

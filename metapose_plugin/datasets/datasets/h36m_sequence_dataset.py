@@ -9,9 +9,12 @@ from mmengine.logging import print_log
 from mmpose.datasets.datasets import BaseMocapDataset
 from mmpose.registry import DATASETS
 
-from .h36m_actions import canonical_action_name
+from metapose_plugin.structures.h36m_actions import canonical_action_name
+from metapose_plugin.structures.h36m_cameras import h36m_camera_param, world_to_camera
+from metapose_plugin.structures.h36m_metainfo import H36M_METAINFO
+
+from .utils import join_data_root
 from .h36m_annotations import H36M_CAMERAS, read_mmpose_npz
-from .h36m_cameras import h36m_camera_param, world_to_camera
 from .videopose3d_layout import NUM_JOINTS, pair_videopose3d_videos
 
 SAMPLE_MODES = ('per_frame', 'chunks', 'test_chunks')
@@ -123,7 +126,7 @@ class H36MSequenceDataset(BaseMocapDataset):
         max_refetch (int): See :class:`mmengine.dataset.BaseDataset`.
     """
 
-    METAINFO: dict = dict(from_file='configs/_base_/datasets/h36m.py')
+    METAINFO: dict = H36M_METAINFO
 
     def __init__(self,
                  ann_file: str,
@@ -162,7 +165,7 @@ class H36MSequenceDataset(BaseMocapDataset):
                 raise ValueError(f'cameras {bad} are not camera indices '
                                  f'0..{len(H36M_CAMERAS) - 1}')
         self.ann_format = ann_format
-        self.keypoint_2d_file = self._join_root(keypoint_2d_file, data_root)
+        self.keypoint_2d_file = join_data_root(keypoint_2d_file, data_root)
         self.subjects = None if subjects is None else list(subjects)
         self.actions = None if actions is None else [
             canonical_action_name(a) for a in actions
@@ -171,13 +174,13 @@ class H36MSequenceDataset(BaseMocapDataset):
         self.seq_step = int(seq_step)
         self.sample_mode = sample_mode
         self.camera_param = None
-        camera_param_file = self._join_root(camera_param_file, data_root)
+        camera_param_file = join_data_root(camera_param_file, data_root)
         if camera_param_file is not None:
             self._check_exists(camera_param_file, 'camera_param_file')
             self.camera_param = load(camera_param_file)
         # the base class would load it again and reset the name: read here
         self.camera_param_file = camera_param_file
-        path = self._join_root(ann_file, data_root)
+        path = join_data_root(ann_file, data_root)
         self._check_exists(path, 'ann_file')
         super().__init__(
             ann_file=ann_file,
@@ -193,12 +196,6 @@ class H36MSequenceDataset(BaseMocapDataset):
             serialize_data=serialize_data,
             max_refetch=max_refetch)
         self.camera_param_file = camera_param_file
-
-    @staticmethod
-    def _join_root(path: Optional[str], data_root: str) -> Optional[str]:
-        if path is None or osp.isabs(path) or not data_root:
-            return path
-        return osp.join(data_root, path)
 
     @staticmethod
     def _check_exists(path: str, name: str) -> None:

@@ -4,9 +4,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from mmpose.registry import DATASETS
 
+from metapose_plugin.structures.h36m_metainfo import H36M_METAINFO
+from metapose_plugin.structures.mpi_inf_3dhp_joints import (JOINT_ORDERS, MPI_INF_3DHP_METAINFO,
+                                                            joint_order_metainfo, to_joint_order)
+
+from .utils import join_data_root
 from .h36m_sequence_dataset import H36MSequenceDataset
-from .mpi_inf_3dhp_joints import (JOINT_ORDERS, MPI_INF_3DHP_METAINFO,
-                                  joint_order_metainfo, to_joint_order)
 from .mpi_inf_3dhp_mat_layout import load_annot_data
 from .mpi_inf_3dhp_npz_layout import read_pstmo_npz
 
@@ -115,12 +118,12 @@ class MPIINF3DHPSequenceDataset(H36MSequenceDataset):
                                    else valid_targets_only)
         self.joint_order = joint_order
         self.skeleton = skeleton
-        self.annot_root = self._join_root(annot_root, data_root)
+        self.annot_root = join_data_root(annot_root, data_root)
         self.test_image_sizes = dict(TEST_IMAGE_SIZES)
         self.test_image_sizes.update(
             {k: tuple(v) for k, v in (test_image_sizes or {}).items()})
         if metainfo is None and joint_order == 'h36m':
-            metainfo = dict(from_file='configs/_base_/datasets/h36m.py')
+            metainfo = dict(H36M_METAINFO)
         elif metainfo is None and joint_order == 'mpm16':
             metainfo = joint_order_metainfo('mpm16')
         super().__init__(

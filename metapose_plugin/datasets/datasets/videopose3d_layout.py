@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .h36m_actions import canonical_action_name
+from metapose_plugin.structures.h36m_actions import canonical_action_name
 
 #: Indices of the 17 H36M joints among the 32 of ``positions_3d``
 #: (VideoPose3D removes 4, 5, 9, 10, 11, 16, 20-24, 28-31).

@@ -32,15 +32,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..datasets.datasets.h36m_annotations import H36M_CAMERAS
-from ..datasets.datasets.h36m_cameras import (h36m_camera_param,
-                                              project_to_2d, world_to_camera)
-from ..datasets.datasets.videopose3d_layout import (H36M_SYMMETRY,
-                                                    NUM_RAW_JOINTS,
-                                                    VIDEOPOSE3D_KEPT_JOINTS,
-                                                    read_videopose3d_2d,
-                                                    read_videopose3d_3d,
-                                                    split_action_key)
+from metapose_plugin.datasets.datasets.h36m_annotations import H36M_CAMERAS
+from metapose_plugin.datasets.datasets.videopose3d_layout import (H36M_SYMMETRY, NUM_RAW_JOINTS,
+                                                                  VIDEOPOSE3D_KEPT_JOINTS,
+                                                                  read_videopose3d_2d,
+                                                                  read_videopose3d_3d,
+                                                                  split_action_key)
+from metapose_plugin.structures.h36m_cameras import (h36m_camera_param, project_to_2d,
+                                                     world_to_camera)
 
 FPS = 50.0
 

@@ -5,9 +5,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
-from metapose_plugin.models.utils.mpm_masks import (GROUPS_2D_H36M17, GROUPS_3D_H36M17,
-                                                    draw_frame_mask, draw_joint_mask,
-                                                    draw_tube_mask)
+from metapose_plugin.structures.mpm_masks import (GROUPS_2D_H36M17, GROUPS_3D_H36M17,
+                                                  draw_frame_mask, draw_joint_mask, draw_tube_mask)
 
 
 @TRANSFORMS.register_module()

@@ -1,3 +1,3 @@
-from .atomic_local_backend import AtomicLocalBackend
+from .atomic_local_backend import AtomicLocalBackend, write_atomically
 
-__all__ = ['AtomicLocalBackend']
+__all__ = ['AtomicLocalBackend', 'write_atomically']

@@ -16,7 +16,7 @@ from typing import Union
 from mmengine.fileio import LocalBackend, register_backend
 
 
-def _write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
+def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` through a temporary file and a rename.
 
     Args:
@@ -63,7 +63,7 @@ class AtomicLocalBackend(LocalBackend):
             obj (bytes): Data to be written.
             filepath (str | Path): Path to write data.
         """
-        _write_atomically(obj, filepath)
+        write_atomically(obj, filepath)
 
     def put_text(self,
                  obj: str,
@@ -76,4 +76,4 @@ class AtomicLocalBackend(LocalBackend):
             filepath (str | Path): Path to write data.
             encoding (str): Text encoding. Defaults to ``'utf-8'``.
         """
-        _write_atomically(obj.encode(encoding), filepath)
+        write_atomically(obj.encode(encoding), filepath)

@@ -27,8 +27,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_joints import (
-    MPI_INF_3DHP_JOINT_NAMES, MPI_INF_3DHP_ROOT_INDEX)
+from metapose_plugin.structures.mpi_inf_3dhp_joints import (MPI_INF_3DHP_JOINT_NAMES,
+                                                            MPI_INF_3DHP_ROOT_INDEX)
 
 #: PCK/AUC joint groups (``mpii_get_pck_auc_joint_groups``), 3DHP order.
 PCK_JOINT_GROUPS: Tuple[Tuple[str, Tuple[int, ...]], ...] = (
@@ -37,7 +37,7 @@ PCK_JOINT_GROUPS: Tuple[Tuple[str, Tuple[int, ...]], ...] = (
     ('Ankle', (10, 13)))
 
 #: Groups over MPM's 16 joints (``mpm16`` order of
-#: :mod:`~metapose_plugin.datasets.datasets.mpi_inf_3dhp_joints`): the
+#: :mod:`~metapose_plugin.structures.mpi_inf_3dhp_joints`): the
 #: official groups without Neck (MPM drops it) and with Head = the
 #: head_top/head mean. NOT the official protocol.
 MPM16_PCK_JOINT_GROUPS: Tuple[Tuple[str, Tuple[int, ...]], ...] = (

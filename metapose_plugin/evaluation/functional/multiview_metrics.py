@@ -8,11 +8,11 @@ Note:
 """
 from typing import Dict
 
-import torch
 from torch import Tensor
 
-from ...models.utils.multiview_geometry import (align_aba, normalized_joint_errors, pmpjpe,
-                                                weak_project)
+from metapose_plugin.structures.multiview.multiview_geometry import (align_aba,
+                                                                     normalized_joint_errors,
+                                                                     pmpjpe, weak_project)
 
 #: PCK threshold of the reference, in the ground truth's unit (mm).
 PCK_THRESHOLD = 150.0
@@ -83,24 +83,3 @@ def stage1_report_stats(reports: Dict[str, Tensor], gt: Tensor, pose2d_gt: Tenso
         pose2d_pred_vs_posenet_err=mean_dist(proj, pose2d_pred),
         pose2d_gt_posenet_err_mean=mean_dist(pose2d_gt, pose2d_pred),
         pose3d_gt_backaligned_pose2d_gt_err=mean_dist(gt_proj, pose2d_gt))
-
-
-def teacher_student_loss(rot: Tensor, rot_best: Tensor, pose: Tensor, pose_best: Tensor,
-                         scale_param: Tensor, scale_param_best: Tensor, shift: Tensor,
-                         shift_best: Tensor) -> Tensor:
-    """The reference's solution loss (``x_opt``, TS ablation) with its default weights.
-
-    Per frame: ``pose`` (sum over joints of the xyz-mean squared error) +
-    ``log_scale`` (mean over views of the squared scale-parameter error) +
-    ``shift`` (sum over views of the xyz mean) + ``rot_inv`` (sum over views
-    and rows of the row-mean of ``(R R_best^T - I)^2``). The reference's
-    other terms have weight 0.
-
-    Returns:
-        Tensor: (B,) loss.
-    """
-    eye = torch.eye(3, dtype=rot.dtype, device=rot.device)
-    rot_inv = (rot @ rot_best.transpose(-1, -2) - eye).square().mean(-1).flatten(1).sum(-1)
-    return ((pose - pose_best).square().mean(-1).sum(-1) +
-            (scale_param - scale_param_best).square().mean(-1) +
-            (shift - shift_best).square().mean(-1).sum(-1) + rot_inv)

@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmpose.evaluation.functional.mesh_eval import compute_similarity_transform
 from mmpose.registry import METRICS
 
-from metapose_plugin.datasets.datasets.h36m_actions import H36M_ACTIONS
+from metapose_plugin.structures.h36m_actions import H36M_ACTIONS
 
 
 def _to_numpy(value, name: str) -> np.ndarray:

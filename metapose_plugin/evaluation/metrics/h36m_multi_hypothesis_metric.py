@@ -7,8 +7,9 @@ import numpy as np
 import torch
 from mmpose.registry import METRICS
 
-from metapose_plugin.datasets.datasets.h36m_cameras import camera_intrinsics
-from ..functional.hypothesis_aggregation import hypothesis_errors, joint_errors
+from metapose_plugin.structures.h36m_cameras import camera_intrinsics
+from metapose_plugin.structures.hypothesis_aggregation import hypothesis_errors, joint_errors
+
 from .h36m_sequence_metric import H36MSequenceMetric
 
 #: Reported names of the aggregations; the oracles use the 3D ground truth.

@@ -9,14 +9,13 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpose.registry import METRICS
 
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_joints import (
-    JOINT_ORDERS, MPI_INF_3DHP_JOINT_NAMES, from_joint_order)
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (
-    PREDICTION_LAYOUTS, save_predictions)
-from ..functional.mpi_inf_3dhp_eval import (MPM16_PCK_JOINT_GROUPS,
-                                            PCK_JOINT_GROUPS,
-                                            evaluate_sequences,
-                                            format_tables, joint_errors,
+from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (PREDICTION_LAYOUTS,
+                                                                       save_predictions)
+from metapose_plugin.structures.mpi_inf_3dhp_joints import (JOINT_ORDERS, MPI_INF_3DHP_JOINT_NAMES,
+                                                            from_joint_order)
+
+from ..functional.mpi_inf_3dhp_eval import (MPM16_PCK_JOINT_GROUPS, PCK_JOINT_GROUPS,
+                                            evaluate_sequences, format_tables, joint_errors,
                                             root_relative)
 from ..functional.mpi_inf_3dhp_file_eval import json_ready
 

@@ -11,9 +11,9 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils.diffusion_schedule import SinusoidalEmbedding
-from ..utils.part_text_cross_attention import PartTextCrossAttention
-from ..utils.vit_block import ViTBlock, drop_path_rates
+from metapose_plugin.models.layers.vit_block import ViTBlock, drop_path_rates
+from metapose_plugin.models.utils.finepose.diffusion_schedule import SinusoidalEmbedding
+from metapose_plugin.models.utils.finepose.part_text_cross_attention import PartTextCrossAttention
 
 
 @MODELS.register_module()

@@ -7,10 +7,10 @@ from mmpose.registry import MODELS
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from ..utils.mpm_layer_norm import MPMLayerNorm
-from ..utils.mpm_pose_embedding import MPMPoseEmbedding
-from ..utils.mpm_spatial_block import MPMSpatialBlock
-from ..utils.mpm_transformer_layer import MPMTransformerLayer
+from metapose_plugin.models.utils.mpm.mpm_layer_norm import MPMLayerNorm
+from metapose_plugin.models.utils.mpm.mpm_pose_embedding import MPMPoseEmbedding
+from metapose_plugin.models.utils.mpm.mpm_spatial_block import MPMSpatialBlock
+from metapose_plugin.models.utils.mpm.mpm_transformer_layer import MPMTransformerLayer
 
 MODALITY_DIMS = dict(pose2d=2, pose3d=3)
 

@@ -11,9 +11,9 @@ import importlib
 from typing import Callable, Dict, Iterable, Optional
 
 CONVERTER_MODULES = (
-    'metapose_plugin.models.utils.ckpt_convert',  # capf, metapose, hrnet
-    'metapose_plugin.models.utils.finepose_ckpt_convert',
-    'metapose_plugin.models.utils.mpm_ckpt_convert',
+    'metapose_plugin.models.converters.ckpt_convert',  # capf, metapose, hrnet
+    'metapose_plugin.models.converters.finepose_ckpt_convert',
+    'metapose_plugin.models.converters.mpm_ckpt_convert',
 )
 
 

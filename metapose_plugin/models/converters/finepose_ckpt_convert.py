@@ -13,8 +13,10 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from torch import Tensor
 
-from .ckpt_convert import (OPENAI_CLIP_TEXT_RENAMES, rename_state_dict, split_openai_clip_text,
-                           strip_prefix, unwrap_state_dict)
+from metapose_plugin.models.converters.ckpt_convert import (OPENAI_CLIP_TEXT_RENAMES,
+                                                            rename_state_dict,
+                                                            split_openai_clip_text, strip_prefix,
+                                                            unwrap_state_dict)
 
 _PE = r'pose_estimator\.'
 FINEPOSE_RENAMES = (

@@ -15,8 +15,11 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from torch import Tensor
 
-from .ckpt_convert import rename_state_dict, strip_prefix, unwrap_state_dict
-from .uvd_refine import UVDRefine
+from metapose_plugin.models.backbones.mpm_encoder import MPMEncoder
+from metapose_plugin.models.converters.ckpt_convert import (rename_state_dict, strip_prefix,
+                                                            unwrap_state_dict)
+from metapose_plugin.models.heads.mpm_heads import MPMLiftingHead, MPMReconstructionHead
+from metapose_plugin.models.utils.mpm.uvd_refine import UVDRefine
 
 # Inside one transformer layer (annotated-transformer names -> ours).
 LAYER_RENAMES = (
@@ -164,8 +167,6 @@ def _expected_keys(kind: str, state_dict: Dict[str, Tensor], source: str) -> Lis
     """Keys of our model parts built at the checkpoint's geometry."""
     if kind == 'mpm_refine':
         return _prefixed(UVDRefine(**refine_geometry(state_dict, source)), 'refine.')
-    from ..backbones.mpm_encoder import MPMEncoder
-    from ..heads.mpm_heads import MPMLiftingHead, MPMReconstructionHead
     if kind == 'mpm_pretrain':
         geometry = pretrain_geometry(state_dict, source)
         head = MPMReconstructionHead(**geometry['head'])

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from .clip_text_loading import (build_clip_text_tower, encode_prompt_embeddings,
                                 load_clip_tokenizer, tokenize_padded)
 from .joint_prompt_builder import JointPromptBuilder
+from .prompt_feature_cache import PromptFeatureCache
 
 
 @MODELS.register_module()
@@ -108,10 +109,8 @@ class CLIPJointPromptEncoder(BaseModule):
         self.learnable_prompts = nn.Parameter(
             torch.empty(num_joints * num_prompt_tokens, width), requires_grad=train_prompts)
         self._reset_prompts()
-        self.cache_features = True
+        self.prompt_cache = PromptFeatureCache()
         self._token_cache: Dict[Hashable, Tensor] = {}
-        self._cache: Dict[Hashable, Tensor] = {}
-        self._cache_state: Optional[Tuple] = None
 
     @property
     def out_channels(self) -> int:
@@ -219,22 +218,6 @@ class CLIPJointPromptEncoder(BaseModule):
             self._token_cache[key] = self.tokenize(prompts)
         return self._token_cache[key]
 
-    def _use_cache(self) -> bool:
-        """Cache when no gradient can reach the prompts; reset the cache when
-        the prompts changed (in-place update, load, device move). Setting
-        the attribute ``cache_features = False`` recomputes every call
-        (benchmarks compare both in one run)."""
-        if not self.cache_features:
-            return False
-        if self.learnable_prompts.requires_grad and torch.is_grad_enabled():
-            return False
-        prompts = self.learnable_prompts
-        state = (prompts._version, prompts.data_ptr(), prompts.device, prompts.dtype)
-        if state != self._cache_state:
-            self._cache.clear()
-            self._cache_state = state
-        return True
-
     def forward(self, actions: Sequence[str]) -> Tensor:
         """Text features of each sample's prompts.
 
@@ -251,14 +234,7 @@ class CLIPJointPromptEncoder(BaseModule):
             Tensor: Features in shape (B, K, C_text).
         """
         keys, index = self._prompt_rows(list(actions))
-        if not self._use_cache():
-            ids = torch.stack([self._row_ids(key) for key in keys])
-            rows = self.encode_tokens(ids)
-        else:
-            missing = [key for key in keys if key not in self._cache]
-            if missing:
-                ids = torch.stack([self._row_ids(key) for key in missing])
-                for key, feats in zip(missing, self.encode_tokens(ids).detach()):
-                    self._cache[key] = feats
-            rows = torch.stack([self._cache[key] for key in keys])
+        rows = self.prompt_cache(
+            keys, lambda some: self.encode_tokens(torch.stack([self._row_ids(k) for k in some])),
+            self.parameters())
         return rows[torch.as_tensor(index, device=rows.device)]

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .clip_text_loading import (build_clip_text_tower, encode_prompt_embeddings,
                                 load_clip_tokenizer, tokenize_padded)
+from .prompt_feature_cache import PromptFeatureCache
 
 #: Human3.6M segments of the reference (``mixste_finepose.py``): name, text
 #: (None: the sample's action word) and number of learnable vectors.
@@ -156,10 +157,8 @@ class CLIPPartPromptEncoder(BaseModule):
         self.text_norm = nn.LayerNorm(width)
         self.text_proj = nn.Linear(width, width)
         self._reset_context()
-        self.cache_features = True
+        self.prompt_cache = PromptFeatureCache()
         self._token_cache: Dict[Hashable, Tensor] = {}
-        self._cache: Dict[Hashable, Tuple[Tensor, Tensor]] = {}
-        self._cache_state: Optional[Tuple] = None
 
     @property
     def out_channels(self) -> int:
@@ -271,21 +270,6 @@ class CLIPPartPromptEncoder(BaseModule):
             self._token_cache[key] = (parts, action)
         return self._token_cache[key]
 
-    def _use_cache(self) -> bool:
-        """Cache when no gradient can reach any parameter; reset the cache
-        when a parameter changed (in-place update, load, device move).
-        ``cache_features = False`` recomputes every call (benchmarks)."""
-        if not self.cache_features:
-            return False
-        params = list(self.parameters())
-        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
-            return False
-        state = tuple((p._version, p.data_ptr(), p.dtype) for p in params)
-        if state != self._cache_state:
-            self._cache.clear()
-            self._cache_state = state
-        return True
-
     def _encode_rows(self, keys: List[Hashable]) -> Tuple[Tensor, Tensor]:
         ids = [self._row_ids(key) for key in keys]
         parts = torch.stack([p for p, _ in ids])
@@ -311,14 +295,5 @@ class CLIPPartPromptEncoder(BaseModule):
         words = [None if self.action_slot is None else self.action_text(a) for a in actions]
         keys = list(dict.fromkeys(words))
         index = torch.as_tensor([keys.index(w) for w in words], device=self.text_proj.weight.device)
-        if not self._use_cache():
-            tokens, pooled = self._encode_rows(keys)
-            return tokens[index], pooled[index]
-        missing = [key for key in keys if key not in self._cache]
-        if missing:
-            tokens, pooled = self._encode_rows(missing)
-            for key, tok, pool in zip(missing, tokens.detach(), pooled.detach()):
-                self._cache[key] = (tok, pool)
-        tokens = torch.stack([self._cache[key][0] for key in keys])
-        pooled = torch.stack([self._cache[key][1] for key in keys])
+        tokens, pooled = self.prompt_cache(keys, self._encode_rows, self.parameters())
         return tokens[index], pooled[index]

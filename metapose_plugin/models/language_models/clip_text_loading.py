@@ -8,6 +8,7 @@ norm on prompt embeddings they assembled themselves. Those four steps live
 here once.
 """
 import copy
+import os.path as osp
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -63,6 +64,26 @@ def build_clip_text_tower(owner: str,
     return getattr(tower, 'text_model', tower), None
 
 
+#: Prefix of names resolved to this package's data folder (MMEngine's
+#: ``scope::path`` notation), e.g. ``'metapose_plugin::tiny_clip_tokenizer'``.
+PACKAGE_DATA_PREFIX = 'metapose_plugin::'
+
+#: The offline tiny CLIP BPE tokenizer (1037 tokens, the last two BOS/EOS) of
+#: the tiny configs, tests and benchmarks; shipped in the wheel.
+TINY_CLIP_TOKENIZER = PACKAGE_DATA_PREFIX + 'tiny_clip_tokenizer'
+
+
+def resolve_package_data(name: str) -> str:
+    """``name`` with :data:`PACKAGE_DATA_PREFIX` replaced by the folder of
+    this package's data; any other name (a path, a hub name) unchanged."""
+    if not name.startswith(PACKAGE_DATA_PREFIX):
+        return name
+    path = osp.join(osp.dirname(__file__), 'data', name[len(PACKAGE_DATA_PREFIX):])
+    if not osp.exists(path):
+        raise FileNotFoundError(f'{name}: no such data in the installed metapose_plugin ({path})')
+    return path
+
+
 def load_clip_tokenizer(tokenizer_name_or_path: Optional[str] = None,
                         model_name_or_path: Optional[str] = None,
                         text_config: Optional[dict] = None):
@@ -72,6 +93,7 @@ def load_clip_tokenizer(tokenizer_name_or_path: Optional[str] = None,
     source = tokenizer_name_or_path or (model_name_or_path if text_config is None else None)
     if source is None:
         return None
+    source = resolve_package_data(source)
     from transformers import CLIPTokenizer
     return CLIPTokenizer.from_pretrained(source)
 

@@ -8,7 +8,7 @@ prompts they were trained with.
 """
 from typing import List, Optional, Sequence
 
-from metapose_plugin.datasets.datasets.h36m_actions import canonical_action_name
+from metapose_plugin.structures.h36m_actions import canonical_action_name
 
 H36M_JOINT_NAMES = ('pelvis', 'right hip', 'right knee', 'right ankle', 'left hip', 'left knee',
                     'left ankle', 'belly', 'neck', 'nose', 'head', 'left shoulder', 'left elbow',

@@ -5,8 +5,8 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
-from .per_level_deformable_attention import PerLevelDeformableAttention
-from .vit_block import Mlp, drop_path_rates
+from metapose_plugin.models.layers.per_level_deformable_attention import PerLevelDeformableAttention
+from metapose_plugin.models.layers.vit_block import Mlp, drop_path_rates
 
 
 class DeformableContextBlock(BaseModule):

@@ -14,7 +14,9 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from .deformable_sampling import PADDING_MODES, grid_to_kernel_locations, sample_feature_levels
+from metapose_plugin.models.layers.deformable_sampling import (PADDING_MODES,
+                                                               grid_to_kernel_locations,
+                                                               sample_feature_levels)
 
 
 class PerLevelDeformableAttention(BaseModule):

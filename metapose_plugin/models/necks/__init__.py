@@ -1,8 +1,5 @@
 from .capf_context_neck import CAPFContextNeck
-from .metapose_neck import MetaPoseNeck
-from .semantic_enhancer import SemanticEnhancer
-from .spatial_enhancer import SpatialEnhancer
-from .transformation_alignment import TransformationAlignment
+from .metapose import MetaPoseNeck, SemanticEnhancer, SpatialEnhancer, TransformationAlignment
 
 __all__ = [
     'CAPFContextNeck', 'MetaPoseNeck', 'SemanticEnhancer', 'SpatialEnhancer',

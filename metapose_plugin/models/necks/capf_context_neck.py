@@ -6,8 +6,9 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import (check_joint_views, crop_to_grid, deformable_context_blocks,
-                     embed_at_reference)
+from metapose_plugin.models.layers.deformable_context_block import deformable_context_blocks
+from metapose_plugin.models.layers.deformable_sampling import (check_joint_views, crop_to_grid,
+                                                               embed_at_reference)
 
 
 @MODELS.register_module()

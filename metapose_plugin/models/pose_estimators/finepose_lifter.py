@@ -16,8 +16,12 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.diffusion_noise import GlobalNoise, SeededNoise
-from ..utils.diffusion_schedule import DiffusionSchedule, ddim_time_pairs
+from metapose_plugin.models.utils.finepose.diffusion_noise import GlobalNoise, SeededNoise
+from metapose_plugin.models.utils.finepose.diffusion_schedule import (DiffusionSchedule,
+                                                                      ddim_time_pairs)
+from metapose_plugin.structures.h36m_cameras import camera_intrinsics
+from metapose_plugin.structures.hypothesis_aggregation import aggregate_reprojection
+from metapose_plugin.structures.pose_ops import mirror_poses
 
 NOISE_MODES = ('global', 'per_sample')
 AGGREGATIONS = ('P-Agg', 'J-Agg')
@@ -223,9 +227,7 @@ class FinePOSELifter(PoseLifter):
         H = cfg.get('num_hypotheses', 20)
         tokens, pooled = text
         if flip_indices is not None:
-            mirrored = keypoints_2d[:, :, flip_indices].clone()
-            mirrored[..., 0] = -mirrored[..., 0]
-            keypoints_2d = torch.cat([keypoints_2d, mirrored])
+            keypoints_2d = torch.cat([keypoints_2d, mirror_poses(keypoints_2d, flip_indices)])
             tokens, pooled = torch.cat([tokens, tokens]), torch.cat([pooled, pooled])
         x = noise_source.initial((B, H, Fr, K, 3))
         steps = []
@@ -233,11 +235,11 @@ class FinePOSELifter(PoseLifter):
         for i, (t, t_next) in enumerate(pairs):
             x_in = self.schedule.clamp(x) / self.schedule.scale
             if flip_indices is not None:
-                x_in = torch.cat([x_in, _mirror(x_in, flip_indices)])
+                x_in = torch.cat([x_in, mirror_poses(x_in, flip_indices)])
             times = torch.full((x_in.shape[0], ), t, dtype=torch.long, device=x.device)
             pred = self.backbone(keypoints_2d, x_in, times, tokens, pooled)
             if flip_indices is not None:
-                pred = (pred[:B] + _mirror(pred[B:], flip_indices)) / 2
+                pred = (pred[:B] + mirror_poses(pred[B:], flip_indices)) / 2
             x0 = self.schedule.clamp(pred * self.schedule.scale)
             eps = self.schedule.predict_noise(x, times[:B], x0)
             steps.append(x0)
@@ -316,8 +318,6 @@ class FinePOSELifter(PoseLifter):
         samples[..., self.root_index, :] = 0
         last = samples[:, -1]
         if self.test_cfg.get('aggregation', 'P-Agg') == 'J-Agg':
-            from metapose_plugin.evaluation.functional.hypothesis_aggregation import \
-                aggregate_reprojection
             trajectory, intrinsics = self._cameras(data_samples, last.device)
             keypoints_2d = self._keypoints_2d(inputs, data_samples)
             poses, _, _ = aggregate_reprojection(last, keypoints_2d, trajectory, intrinsics)
@@ -348,7 +348,6 @@ class FinePOSELifter(PoseLifter):
         J-Agg, from the metainfo ``target_root`` (the ground-truth root of
         every frame, camera frame, metres; ``VideoPoseLifting`` with
         ``zero_center``) and ``camera_param``."""
-        from metapose_plugin.datasets.datasets.h36m_cameras import camera_intrinsics
         trajectory, intrinsics = [], []
         for d in data_samples:
             for field in ('camera_param', 'target_root'):
@@ -361,10 +360,3 @@ class FinePOSELifter(PoseLifter):
             trajectory.append(torch.as_tensor(d.metainfo['target_root']).reshape(-1, 1, 3))
         return (torch.stack(trajectory).float().to(device),
                 torch.stack(intrinsics).float().to(device))
-
-
-def _mirror(poses: Tensor, flip_indices: Sequence[int]) -> Tensor:
-    """Mirror 3D poses (..., K, 3): swap left/right joints, negate x."""
-    out = poses[..., flip_indices, :].clone()
-    out[..., 0] = -out[..., 0]
-    return out

@@ -8,8 +8,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.mpm_pose_ops import (mean_joint_error, mirror_poses, root_zeroed_labels,
-                                  windows_2d)
+from metapose_plugin.models.utils.mpm.mpm_pose_ops import root_zeroed_labels, windows_2d
+from metapose_plugin.structures.pose_ops import mean_joint_error, mirror_poses
 
 TASKS = ('pose2d', 'pose3d', 'lift')
 MASK_KEYS = ('mpm_joint_mask_2d', 'mpm_frame_mask_2d', 'mpm_joint_mask_3d', 'mpm_frame_mask_3d')

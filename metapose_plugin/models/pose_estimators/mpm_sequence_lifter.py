@@ -9,9 +9,9 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.mpm_pose_ops import (mean_joint_error, mirror_poses, root_zeroed_labels,
-                                  windows_2d)
-from ..utils.uvd_refine import UVDRefine, uvd_to_xyz
+from metapose_plugin.models.utils.mpm.mpm_pose_ops import root_zeroed_labels, windows_2d
+from metapose_plugin.models.utils.mpm.uvd_refine import UVDRefine, uvd_to_xyz
+from metapose_plugin.structures.pose_ops import mean_joint_error, mirror_poses
 
 
 @MODELS.register_module()

@@ -11,10 +11,10 @@ from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ...evaluation.functional.multiview_metrics import teacher_student_loss
-from ..utils.deep_inverse_solver import deep_inverse_solve
-from ..utils.multiview_geometry import normalized_bone_lengths
-from ..utils.multiview_packing import unpack_solution
+from metapose_plugin.models.losses.multiview_losses import teacher_student_loss
+from metapose_plugin.models.utils.multiview.deep_inverse_solver import deep_inverse_solve
+from metapose_plugin.structures.multiview.multiview_geometry import normalized_bone_lengths
+from metapose_plugin.structures.multiview.multiview_packing import unpack_solution
 
 LOSS_NAMES = ('fwd', 'logp', 'x_opt', 'bone')
 

@@ -9,10 +9,12 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils.keras_adam import KerasAdam
-from ..utils.multiview_geometry import (align_aba, bone_length_prior, mixture_nll,
-                                        param_to_scale, rotation_from_6d, rotation_to_6d,
-                                        scale_to_param, weak_project)
+from metapose_plugin.engine.optimizers.keras_adam import KerasAdam
+from metapose_plugin.structures.multiview.multiview_geometry import (align_aba, bone_length_prior,
+                                                                     mixture_nll, param_to_scale,
+                                                                     rotation_from_6d,
+                                                                     rotation_to_6d, scale_to_param,
+                                                                     weak_project)
 
 
 @MODELS.register_module()

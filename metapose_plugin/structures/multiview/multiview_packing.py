@@ -17,8 +17,10 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
-from .multiview_geometry import (mixture_nll, param_to_scale, rotation_from_6d,
-                                 rotation_to_6d, scale_to_param, weak_project)
+from metapose_plugin.structures.multiview.multiview_geometry import (mixture_nll, param_to_scale,
+                                                                     rotation_from_6d,
+                                                                     rotation_to_6d, scale_to_param,
+                                                                     weak_project)
 
 NUM_BONES = 16
 

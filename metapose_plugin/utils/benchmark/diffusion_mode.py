@@ -30,8 +30,12 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
-from metapose_plugin.models.utils.diffusion_noise import SeededNoise
-from metapose_plugin.models.utils.diffusion_schedule import ddim_time_pairs
+from metapose_plugin.models.language_models.clip_text_loading import TINY_CLIP_TOKENIZER
+from metapose_plugin.models.utils.finepose.diffusion_noise import SeededNoise
+from metapose_plugin.models.utils.finepose.diffusion_schedule import ddim_time_pairs
+from metapose_plugin.structures.h36m_metainfo import h36m_flip_indices
+from metapose_plugin.structures.pose_ops import mirror_poses
+
 from .memory import PeakMemory
 from .model_build import CLIP_TEXT_GEOMETRIES
 from .timing import time_calls
@@ -43,13 +47,12 @@ def random_finepose(cfg: Config, device: str):
     """The config's :class:`FinePOSELifter` with random weights; a text
     encoder that would load a pretrained CLIP gets a random tower of ViT-B/32
     geometry (no download) and the offline tokenizer."""
-    from metapose_plugin.testing.finepose_models import TINY_TOKENIZER
     model_cfg = copy.deepcopy(cfg.model)
     text = model_cfg.text_encoder
     if text.get('text_config') is None:
         geometry = dict(CLIP_TEXT_GEOMETRIES['clip-b32'])
         geometry.pop('projection_dim')
-        text.update(model_name_or_path=None, tokenizer_name_or_path=TINY_TOKENIZER,
+        text.update(model_name_or_path=None, tokenizer_name_or_path=TINY_CLIP_TOKENIZER,
                     text_config=dict(vocab_size=_VOCAB, max_position_embeddings=_TEXT_LENGTH,
                                      hidden_act='quick_gelu', **geometry))
     model = MODELS.build(model_cfg)
@@ -68,19 +71,17 @@ def _reference_pattern_sample(model, keypoints_2d, text_fn, noise, flip_indices)
     """The reference's sampler call pattern: two denoiser calls per step
     (original, mirrored), each asking ``text_fn()`` for its text features
     (the reference ran its text path inside every denoiser call)."""
-    from metapose_plugin.models.pose_estimators.finepose_lifter import _mirror
     cfg, schedule = model.test_cfg, model.schedule
     B, F, K, _ = keypoints_2d.shape
-    mirrored = keypoints_2d[:, :, flip_indices].clone()
-    mirrored[..., 0] = -mirrored[..., 0]
+    mirrored = mirror_poses(keypoints_2d, flip_indices)
     x = noise.initial((B, cfg['num_hypotheses'], F, K, 3))
     steps = []
     for i, (t, t_next) in enumerate(ddim_time_pairs(schedule.num_timesteps, cfg['num_steps'])):
         times = torch.full((B, ), t, dtype=torch.long, device=x.device)
         x_in = schedule.clamp(x) / schedule.scale
         pred = model.backbone(keypoints_2d, x_in, times, *text_fn())
-        pred_flip = model.backbone(mirrored, _mirror(x_in, flip_indices), times, *text_fn())
-        x0 = schedule.clamp((pred + _mirror(pred_flip, flip_indices)) / 2 * schedule.scale)
+        pred_flip = model.backbone(mirrored, mirror_poses(x_in, flip_indices), times, *text_fn())
+        x0 = schedule.clamp((pred + mirror_poses(pred_flip, flip_indices)) / 2 * schedule.scale)
         eps = schedule.predict_noise(x, times, x0)
         steps.append(x0)
         if t_next < 0:
@@ -137,8 +138,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
     batch_size = batch_size or 4
     model = random_finepose(cfg, device)
     inputs, keys = _random_windows(model, batch_size, device)
-    flip = list(range(17)) if model.backbone.num_joints != 17 else \
-        [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
+    flip = list(range(17)) if model.backbone.num_joints != 17 else h36m_flip_indices()
     actions = ['Walking'] * batch_size
     with_flip = model.test_cfg.get('flip_test', True)
 
@@ -147,12 +147,12 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
         return model.sample(inputs, text, SeededNoise(keys, 0, device), flip if with_flip else None)
 
     def reference_pattern():
-        model.text_encoder.cache_features = False
+        model.text_encoder.prompt_cache.enabled = False
         try:
             return _reference_pattern_sample(model, inputs, lambda: model.text_encoder(actions),
                                              SeededNoise(keys, 0, device), flip)
         finally:
-            model.text_encoder.cache_features = True
+            model.text_encoder.prompt_cache.enabled = True
 
     def two_calls():
         text = model.text_encoder(actions)

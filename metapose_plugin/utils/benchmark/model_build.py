@@ -108,12 +108,12 @@ class TextTowerCounter:
 @contextmanager
 def text_cache_disabled(text_encoder: Optional[nn.Module]) -> Iterator[None]:
     """Make the text encoder recompute its features at every call (its
-    ``cache_features`` switch); no-op without a text encoder."""
+    ``prompt_cache.enabled`` switch); no-op without a text encoder."""
     if text_encoder is None:
         yield
         return
-    text_encoder.cache_features = False
+    text_encoder.prompt_cache.enabled = False
     try:
         yield
     finally:
-        text_encoder.cache_features = True
+        text_encoder.prompt_cache.enabled = True

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from torch import nn
 
-from metapose_plugin.models.utils import PerLevelDeformableAttention
+from metapose_plugin.models.layers import PerLevelDeformableAttention
 from metapose_plugin.testing import get_packed_inputs
 
 from .memory import PeakMemory

@@ -16,7 +16,8 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 from torch import nn
 
-from metapose_plugin.models.utils.mpm_masks import draw_frame_mask, draw_joint_mask
+from metapose_plugin.structures.mpm_masks import draw_frame_mask, draw_joint_mask
+
 from .memory import PeakMemory
 from .timing import seconds_per_call
 

@@ -12,6 +12,8 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
+from metapose_plugin.apis import MetaPose3DInferencer
+
 from .model_build import build_random_model
 from .timing import interleaved_median_seconds
 
@@ -81,8 +83,6 @@ def bench_pipeline(lifter_cfg: Config, video: str, iters: int, device: str) -> D
         ``ratio_3d_over_2d_no_reuse``, ``feature_reuse`` (1.0 if the reuse
         inferencer could reuse features).
     """
-    from metapose_plugin.apis import MetaPose3DInferencer
-
     pose2d_cfg = pose2d_config(lifter_cfg)
     frames = read_frames(video, iters)
     lifter = copy.deepcopy(lifter_cfg)

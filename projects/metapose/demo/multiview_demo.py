@@ -50,19 +50,19 @@ import numpy as np
 import torch
 
 from metapose_plugin.apis.inferencers.lifter_inputs import to_h36m
-from metapose_plugin.datasets.datasets.multiview_inputs import (H36M_FROM_COCO,
-                                                                camera_to_bbox_units,
-                                                                check_views,
-                                                                heatmap_pixel_ranges,
-                                                                square_bboxes)
 from metapose_plugin.models.pose_estimators.multiview_metapose_s1_solver import \
     MultiViewMetaPoseS1Solver
-from metapose_plugin.models.utils.multiview_geometry import (H36M_BONES, bbox_origin_size,
-                                                             mixtures_to_bbox_units)
-from metapose_plugin.models.utils.multiview_packing import (pack_solution, pack_task,
-                                                            unpack_solution)
-from metapose_plugin.models.utils.spherical_mixture_fit import (fit_heatmap_mixture,
-                                                                mixture_from_keypoints)
+from metapose_plugin.structures.multiview.multiview_geometry import (H36M_BONES, bbox_origin_size,
+                                                                     mixtures_to_bbox_units)
+from metapose_plugin.structures.multiview.multiview_inputs import (H36M_FROM_COCO,
+                                                                   camera_to_bbox_units,
+                                                                   check_views,
+                                                                   heatmap_pixel_ranges,
+                                                                   square_bboxes)
+from metapose_plugin.structures.multiview.multiview_packing import (pack_solution, pack_task,
+                                                                    unpack_solution)
+from metapose_plugin.structures.multiview.spherical_mixture_fit import (fit_heatmap_mixture,
+                                                                        mixture_from_keypoints)
 
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
 

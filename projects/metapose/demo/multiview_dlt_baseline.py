@@ -19,7 +19,7 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import DATASETS, METRICS
 
-from metapose_plugin.models.utils.dlt_triangulation import triangulate_dlt
+from metapose_plugin.structures.multiview.dlt_triangulation import triangulate_dlt
 from metapose_plugin.utils import register_all_modules
 
 

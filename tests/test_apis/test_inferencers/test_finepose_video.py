@@ -11,7 +11,7 @@ from mmpose.apis.inferencers import Pose3DInferencer
 from ..conftest import REPO, VIDEO, tiny_pose2d_config
 
 TINY = (f'{REPO}/configs/finepose/'
-        'finepose_mixste-tiny-27frm-cpn_clip-tiny_1xb4-1e_h36m-videopose3d-sample.py')
+        'finepose_tiny-mixste-27frm-cpn_clip_1xb4-1e_h36m-videopose3d-sample.py')
 
 
 @pytest.fixture(scope='module')

@@ -79,8 +79,8 @@ def test_media_views_give_heatmap_mixtures_and_a_solution(shared_checkpoints, li
 def test_heatmap_mixture_lies_where_the_heatmap_peaks():
     """A heatmap with one Gaussian blob: the fitted components sit on it, in
     frame pixels through the crop's centre and scale."""
-    from metapose_plugin.datasets.datasets.multiview_inputs import heatmap_pixel_ranges
-    from metapose_plugin.models.utils.spherical_mixture_fit import fit_heatmap_mixture
+    from metapose_plugin.structures.multiview.multiview_inputs import heatmap_pixel_ranges
+    from metapose_plugin.structures.multiview.spherical_mixture_fit import fit_heatmap_mixture
     ys, xs = np.mgrid[0:64, 0:48]
     heatmap = np.exp(-((xs - 30) ** 2 + (ys - 20) ** 2) / (2 * 2.0 ** 2))
     center, scale = np.array([500.0, 400.0]), np.array([192.0, 256.0])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from metapose_plugin.datasets import H36M_ACTIONS, H36MImageDataset
+from metapose_plugin.datasets import H36MImageDataset
+from metapose_plugin.structures import H36M_ACTIONS
 
 W, H = 1000, 1002  # frame size of the sample's camera 0 frames
 

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from metapose_plugin.datasets.datasets.h36m_multiview_dataset import H36MMultiViewDataset
-from metapose_plugin.datasets.datasets.multiview_inputs import check_views
 from metapose_plugin.datasets.transforms.pack_multiview_metapose_inputs import \
     PackMultiViewMetaPoseInputs
 from metapose_plugin.evaluation.functional.multiview_metrics import solution_metrics
-from metapose_plugin.models.utils.dlt_triangulation import triangulate_dlt
+from metapose_plugin.structures.multiview.dlt_triangulation import triangulate_dlt
+from metapose_plugin.structures.multiview.multiview_inputs import check_views
 
 SAMPLE = osp.join(osp.dirname(__file__), '..', '..', '..', 'data', 'h36m_videopose3d_sample')
 DETECTIONS = 'data_2d_h36m_cpn_ft_h36m_dbb.npz'
@@ -20,8 +20,9 @@ def _dataset(subset=(0, 1, 2, 3), reference=False, **kwargs):
     torch.set_num_threads(1)
     stage1 = dict(type='MultiViewMetaPoseS1Solver', init_with_view0=not reference,
                   report_mode='reference' if reference else 'current')
+    kwargs.setdefault('data_root', SAMPLE)
     return H36MMultiViewDataset(ann_file='data_3d_h36m.npz', keypoint_2d_file=DETECTIONS,
-                                data_root=SAMPLE, subjects=['S9', 'S11'], camera_subset=subset,
+                                subjects=['S9', 'S11'], camera_subset=subset,
                                 mono3d_source='oracle_noisy_gt', stage1=stage1, **kwargs)
 
 
@@ -89,14 +90,51 @@ def test_bad_inputs_name_view_frame_and_field():
         _dataset(subset=(1, ))
 
 
-def test_cache_file_round_trip_and_settings_check(tmp_path):
+def test_cache_file_round_trip_rebuilds_on_other_settings_or_inputs(tmp_path, monkeypatch):
     cache = str(tmp_path / 'frames.pkl')
     built = _dataset(subset=(0, 1), frame_step=10, cache_file=cache)
+    builds = []
+    original = H36MMultiViewDataset.build_frames
+    monkeypatch.setattr(H36MMultiViewDataset, 'build_frames',
+                        lambda self: builds.append(1) or original(self))
     loaded = _dataset(subset=(0, 1), frame_step=10, cache_file=cache)
+    assert builds == []
     np.testing.assert_array_equal(loaded.get_data_info(2)['x_best'],
                                   built.get_data_info(2)['x_best'])
-    with pytest.raises(ValueError, match='other settings'):
-        _dataset(subset=(1, 0), frame_step=10, cache_file=cache)
+    other = _dataset(subset=(1, 0), frame_step=10, cache_file=cache)  # other settings
+    assert builds == [1] and other.get_data_info(0)['camera_subset'] == (1, 0)
+    # same settings, other contents of an input file: rebuilt
+    data = tmp_path / 'data'
+    data.mkdir()
+    for name in ('data_3d_h36m.npz', DETECTIONS):
+        (data / name).write_bytes(open(osp.join(SAMPLE, name), 'rb').read())
+    kwargs = dict(subset=(0, 1), frame_step=10, cache_file=cache, data_root=str(data))
+    _dataset(**kwargs)
+    _dataset(**kwargs)
+    assert builds == [1, 1]
+    detections = dict(np.load(data / DETECTIONS, allow_pickle=True))
+    detections['metadata'] = np.array(dict(detections['metadata'].item(), note='edited'))
+    np.savez(data / DETECTIONS, **detections)
+    _dataset(**kwargs)
+    assert builds == [1, 1, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['data', 'frames.pkl']  # no temp file
+
+
+def test_cache_one_writer_others_wait(tmp_path, monkeypatch):
+    """A rank other than 0 never builds: it waits for rank 0's file."""
+    import threading
+
+    from metapose_plugin.datasets.datasets import utils
+    path = str(tmp_path / 'cache.pkl')
+    monkeypatch.setattr(utils, 'get_rank', lambda: 1)
+    writer = threading.Timer(
+        0.3, lambda: (monkeypatch.setattr(utils, 'get_rank', lambda: 0),
+                      utils.load_or_build_cached(path, 'k1', lambda: [1, 2])))
+    writer.start()
+    got = utils.load_or_build_cached(path, 'k1', lambda: pytest.fail('rank 1 built'),
+                                     poll_seconds=0.05)
+    writer.join()
+    assert got == [1, 2]
 
 
 def test_mixture_file_replaces_detection_mixtures(tmp_path):
@@ -129,7 +167,7 @@ def test_mixture_file_replaces_detection_mixtures(tmp_path):
 
 
 def test_mmpose_layout_gives_the_same_frames(tmp_path, four_views):
-    from metapose_plugin.testing.h36m_sequence_sample import write_mmpose_layout
+    from metapose_plugin.datasets.samples.h36m_sequence_sample import write_mmpose_layout
     paths = write_mmpose_layout(str(tmp_path), osp.join(SAMPLE, 'data_3d_h36m.npz'),
                                 osp.join(SAMPLE, 'data_2d_h36m_gt.npz'),
                                 osp.join(SAMPLE, DETECTIONS))
@@ -150,7 +188,7 @@ def test_mmpose_layout_gives_the_same_frames(tmp_path, four_views):
 
 def test_random_permute_views_keeps_the_problem(four_views):
     from metapose_plugin.datasets.transforms.random_permute_views import RandomPermuteViews
-    from metapose_plugin.models.utils.multiview_packing import forward_nll, solution_forward
+    from metapose_plugin.structures.multiview.multiview_packing import forward_nll, solution_forward
     info = four_views.get_data_info(5)
     out = RandomPermuteViews(seed=3)(dict(four_views.get_data_info(5)))
     perm = [info['camera_subset'].index(c) for c in out['camera_subset']]

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from metapose_plugin.datasets.datasets import H36MSequenceDataset
-from metapose_plugin.datasets.datasets.h36m_cameras import project_to_2d
-from metapose_plugin.testing.h36m_sequence_sample import (
-    DEFAULT_SEQUENCES, make_videopose3d_sample, videopose3d_metadata,
-    write_mmpose_layout)
+from metapose_plugin.datasets.samples.h36m_sequence_sample import (DEFAULT_SEQUENCES,
+                                                                   make_videopose3d_sample,
+                                                                   videopose3d_metadata,
+                                                                   write_mmpose_layout)
+from metapose_plugin.structures.h36m_cameras import project_to_2d
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 SAMPLE = osp.join(REPO, 'data', 'h36m_videopose3d_sample')

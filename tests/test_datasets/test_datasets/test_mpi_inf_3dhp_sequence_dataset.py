@@ -9,14 +9,13 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import KEYPOINT_CODECS
 
 from metapose_plugin.datasets.datasets import MPIINF3DHPSequenceDataset
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_joints import (
-    H36M_FROM_MPI_INF_3DHP, MPI_INF_3DHP_FLIP_INDICES,
-    MPI_INF_3DHP_FROM_H36M, MPI_INF_3DHP_JOINT_NAMES, from_joint_order,
-    to_joint_order)
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import \
-    load_annot_data
-from metapose_plugin.testing.synthetic_mpi_inf_3dhp import \
-    make_synthetic_mpi_inf_3dhp
+from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import load_annot_data
+from metapose_plugin.datasets.samples.mpi_inf_3dhp_sample import make_synthetic_mpi_inf_3dhp
+from metapose_plugin.structures.mpi_inf_3dhp_joints import (H36M_FROM_MPI_INF_3DHP,
+                                                            MPI_INF_3DHP_FLIP_INDICES,
+                                                            MPI_INF_3DHP_FROM_H36M,
+                                                            MPI_INF_3DHP_JOINT_NAMES,
+                                                            from_joint_order, to_joint_order)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))

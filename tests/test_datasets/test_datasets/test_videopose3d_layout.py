@@ -3,11 +3,13 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from metapose_plugin.datasets.datasets.videopose3d_layout import (
-    VIDEOPOSE3D_KEPT_JOINTS, pair_videopose3d_videos, read_videopose3d_2d,
-    read_videopose3d_3d, split_action_key)
-from metapose_plugin.testing.h36m_sequence_sample import (
-    make_videopose3d_sample, videopose3d_metadata)
+from metapose_plugin.datasets.datasets.videopose3d_layout import (VIDEOPOSE3D_KEPT_JOINTS,
+                                                                  pair_videopose3d_videos,
+                                                                  read_videopose3d_2d,
+                                                                  read_videopose3d_3d,
+                                                                  split_action_key)
+from metapose_plugin.datasets.samples.h36m_sequence_sample import (make_videopose3d_sample,
+                                                                   videopose3d_metadata)
 
 SEQUENCES = (('S1', 'Photo 1', 6), ('S1', 'WalkDog', 5), ('S9',
                                                           'SittingDown 2', 4))

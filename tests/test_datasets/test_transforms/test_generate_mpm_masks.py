@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from metapose_plugin.datasets.transforms.generate_mpm_masks import GenerateMPMMasks
-from metapose_plugin.models.utils.mpm_masks import GROUPS_3D_H36M17, h36m16_groups
+from metapose_plugin.structures.mpm_masks import GROUPS_3D_H36M17, h36m16_groups
 
 F, K = 9, 17
 

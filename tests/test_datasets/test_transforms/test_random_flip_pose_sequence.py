@@ -5,11 +5,9 @@ import numpy as np
 import pytest
 
 from metapose_plugin.datasets.datasets import H36MSequenceDataset
-from metapose_plugin.datasets.datasets.h36m_cameras import (project_to_2d,
-                                                            world_to_camera)
-from metapose_plugin.datasets.datasets.videopose3d_layout import \
-    read_videopose3d_3d
+from metapose_plugin.datasets.datasets.videopose3d_layout import read_videopose3d_3d
 from metapose_plugin.datasets.transforms import RandomFlipPoseSequence
+from metapose_plugin.structures.h36m_cameras import project_to_2d, world_to_camera
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 SAMPLE = osp.join(REPO, 'data', 'h36m_videopose3d_sample')

@@ -3,8 +3,8 @@ import pytest
 import torch
 from mmpose.registry import METRICS
 
-from metapose_plugin.datasets.datasets.h36m_cameras import (camera_intrinsics,
-                                                            h36m_camera_param, project_to_2d)
+from metapose_plugin.structures.h36m_cameras import (camera_intrinsics, h36m_camera_param,
+                                                     project_to_2d)
 
 F, H = 4, 2
 

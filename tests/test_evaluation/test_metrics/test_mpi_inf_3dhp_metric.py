@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_joints import (
-    H36M_FROM_MPI_INF_3DHP)
-from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (
-    find_test_sequences, load_annot_data, load_predictions)
+from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (find_test_sequences,
+                                                                       load_annot_data,
+                                                                       load_predictions)
 from metapose_plugin.evaluation import MPIINF3DHPMetric
-from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import \
-    evaluate_prediction_file
+from metapose_plugin.evaluation.functional.mpi_inf_3dhp_file_eval import evaluate_prediction_file
+from metapose_plugin.structures.mpi_inf_3dhp_joints import H36M_FROM_MPI_INF_3DHP
 from metapose_plugin.testing.fixtures import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('3dhp_metric')
@@ -208,8 +207,7 @@ test_dataloader = dict(
 def test_mpm16_variant():
     """MPM's 16 joints: the scripts' arithmetic over the 13 joints left of
     the PCK set (no neck; pelvis, spine, head excluded) and MPJPE over 16."""
-    from metapose_plugin.datasets.datasets.mpi_inf_3dhp_joints import \
-        to_joint_order
+    from metapose_plugin.structures.mpi_inf_3dhp_joints import to_joint_order
     samples = _samples('pstmo', window=4)
     errors = []
     for sample in samples:

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from metapose_plugin.models.utils.part_text_cross_attention import PartTextCrossAttention
+from metapose_plugin.models.utils.finepose.part_text_cross_attention import PartTextCrossAttention
 
 B, H, F, K, C, S = 2, 3, 5, 6, 16, 7
 

@@ -3,7 +3,7 @@ import torch
 from mmpose.models.backbones import HRNet
 
 from metapose_plugin.models.backbones import HRNetContextEncoder
-from metapose_plugin.models.utils import convert_hrnet_checkpoint
+from metapose_plugin.models.converters import convert_hrnet_checkpoint
 from metapose_plugin.testing import parity_fixture_dir
 
 FIXTURES = parity_fixture_dir()

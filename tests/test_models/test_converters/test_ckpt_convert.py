@@ -5,8 +5,8 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
-from metapose_plugin.models.utils import (convert_capf_checkpoint, convert_hrnet_checkpoint,
-                                          rename_state_dict)
+from metapose_plugin.models.converters import (convert_capf_checkpoint, convert_hrnet_checkpoint,
+                                               rename_state_dict)
 from metapose_plugin.testing import parity_fixture_dir
 from metapose_plugin.utils import register_all_modules
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from metapose_plugin.models.utils.ckpt_kinds import detect_checkpoint_kind
-from metapose_plugin.models.utils.finepose_ckpt_convert import (convert_finepose_checkpoint,
-                                                                detect_kind)
+from metapose_plugin.models.converters.ckpt_kinds import detect_checkpoint_kind
+from metapose_plugin.models.converters.finepose_ckpt_convert import (convert_finepose_checkpoint,
+                                                                     detect_kind)
 from metapose_plugin.testing import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('finepose_parity')
@@ -18,7 +18,7 @@ def reference_checkpoint():
     """The fixture weights laid out as the reference's ``best_epoch_20_10.bin``:
     DataParallel ``module.`` prefix, ``model_pos``, diffusion buffers and the
     unused CLIP parts."""
-    from metapose_plugin.testing.parity.finepose import load_fixture_weights
+    from metapose_plugin.parity.finepose import load_fixture_weights
     io = torch.load(FIXTURE / 'io.pt', weights_only=True)
     vocab = json.loads(io['meta/config_json'])['clip_vocab']
     weights = load_fixture_weights(str(FIXTURE / 'weights_fp16.pt'), vocab)
@@ -33,7 +33,7 @@ def reference_checkpoint():
 
 @needs_fixture
 def test_reference_checkpoint_converts_and_loads():
-    from metapose_plugin.testing.parity.finepose import model_cfg
+    from metapose_plugin.parity.finepose import model_cfg
     checkpoint, weights, io = reference_checkpoint()
     converted, missing, unexpected = convert_finepose_checkpoint(checkpoint)
     assert not missing and not unexpected

@@ -3,9 +3,10 @@ import os.path as osp
 import pytest
 import torch
 
-from metapose_plugin.models.utils.ckpt_kinds import checkpoint_converters, detect_checkpoint_kind
-from metapose_plugin.models.utils.mpm_ckpt_convert import (CONVERTERS, convert_mpm_checkpoint,
-                                                           detect_kind)
+from metapose_plugin.models.converters.ckpt_kinds import (checkpoint_converters,
+                                                          detect_checkpoint_kind)
+from metapose_plugin.models.converters.mpm_ckpt_convert import (CONVERTERS, convert_mpm_checkpoint,
+                                                                detect_kind)
 from metapose_plugin.testing.fixtures import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('mpm_parity')

@@ -2,14 +2,14 @@
 import pytest
 import torch
 
-from metapose_plugin.models.utils.context_layers import ContextConcatenation
-from metapose_plugin.models.utils.deep_inverse_solver import deep_inverse_solve
-from metapose_plugin.models.utils.dense import Dense
-from metapose_plugin.models.utils.equivariant_stage_model import (EquivariantStageModel,
-                                                                  parse_mlp_spec)
-from metapose_plugin.models.utils.flat_stage_model import FlatStageModel
-from metapose_plugin.models.utils.multiview_packing import (pack_solution, solution_size,
-                                                            unpack_solution)
+from metapose_plugin.models.heads.multiview_heads.equivariant_stage_model import (
+    EquivariantStageModel, parse_mlp_spec)
+from metapose_plugin.models.heads.multiview_heads.flat_stage_model import FlatStageModel
+from metapose_plugin.models.utils.multiview.context_layers import ContextConcatenation
+from metapose_plugin.models.utils.multiview.deep_inverse_solver import deep_inverse_solve
+from metapose_plugin.models.utils.multiview.dense import Dense
+from metapose_plugin.structures.multiview.multiview_packing import (pack_solution, solution_size,
+                                                                    unpack_solution)
 
 V, K, M = 3, 5, 2
 

@@ -90,6 +90,7 @@ def test_cache_hit_and_invalidation(tiny_clip):
         encoder(['Walking'])
         assert calls == [2, 1]
         encoder.learnable_prompts.add_(torch.randn_like(encoder.learnable_prompts))
+        encoder.prompt_cache.clear()  # a hand edit: the documented rule asks for clear()
         changed = encoder(['Eating'])
     assert calls == [2, 1, 1]
     assert (changed[0] - first[0]).abs().max() > 1e-4
@@ -114,7 +115,7 @@ def test_cache_features_switch_recomputes_every_call(tiny_clip):
         cached = encoder(['Eating'])
         encoder(['Eating'])
         assert len(calls) == 1
-        encoder.cache_features = False
+        encoder.prompt_cache.enabled = False
         uncached = encoder(['Eating'])
         encoder(['Eating'])
     assert len(calls) == 3

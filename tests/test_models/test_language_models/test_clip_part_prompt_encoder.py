@@ -2,7 +2,8 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from metapose_plugin.testing.finepose_models import (TINY_TOKENIZER, tiny_text_config,
+from metapose_plugin.models.language_models.clip_text_loading import TINY_CLIP_TOKENIZER
+from metapose_plugin.testing.finepose_models import (tiny_text_config,
                                                      tiny_text_encoder_cfg)
 
 
@@ -82,7 +83,8 @@ def test_cache_runs_text_path_once_per_prompt_and_resets():
         again = encoder(['Walking', None])[1]
         assert len(calls) == 1
         torch.testing.assert_close(again, first[1:])
-        encoder.text_proj.bias.add_(1.0)  # in-place update invalidates the cache
+        encoder.text_proj.bias.add_(1.0)
+        encoder.prompt_cache.clear()  # a hand edit: the documented rule asks for clear()
         changed = encoder(['Walking'])[1]
         assert len(calls) == 2
         torch.testing.assert_close(changed, first[:1] + 1.0)
@@ -109,7 +111,7 @@ def test_loads_local_hf_folder(tmp_path):
     CLIPTextModel(CLIPTextConfig(**tiny_text_config())).save_pretrained(tmp_path / 'clip')
     encoder = MODELS.build(tiny_text_encoder_cfg(text_config=None,
                                                  model_name_or_path=str(tmp_path / 'clip'),
-                                                 tokenizer_name_or_path=TINY_TOKENIZER))
+                                                 tokenizer_name_or_path=TINY_CLIP_TOKENIZER))
     reference = CLIPTextModel.from_pretrained(tmp_path / 'clip')
     torch.testing.assert_close(encoder.text_model.embeddings.token_embedding.weight,
                                reference.get_input_embeddings().weight)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from metapose_plugin.models.utils import (crop_to_grid, grid_to_kernel_locations,
-                                          sample_at_reference, sample_feature_levels)
+from metapose_plugin.models.layers import (crop_to_grid, grid_to_kernel_locations,
+                                           sample_at_reference, sample_feature_levels)
 
 
 def naive_bilinear(feat: np.ndarray, x: float, y: float, padding: str) -> np.ndarray:

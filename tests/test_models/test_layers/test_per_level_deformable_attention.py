@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from metapose_plugin.models.utils import DeformableContextBlock, PerLevelDeformableAttention
+from metapose_plugin.models.layers import DeformableContextBlock, PerLevelDeformableAttention
 
 
 def naive_bilinear(feat, x, y, padding):

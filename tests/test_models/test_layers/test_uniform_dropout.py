@@ -1,6 +1,6 @@
 import torch
 
-from metapose_plugin.models.utils.uniform_dropout import UniformDropout
+from metapose_plugin.models.layers.uniform_dropout import UniformDropout
 
 
 def test_keeps_each_element_with_probability_one_minus_p_and_rescales():

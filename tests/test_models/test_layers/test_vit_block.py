@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from metapose_plugin.models.utils import Attention, ViTBlock
+from metapose_plugin.models.layers import Attention, ViTBlock
 
 
 def _manual_attention(attn: Attention, x: torch.Tensor) -> torch.Tensor:

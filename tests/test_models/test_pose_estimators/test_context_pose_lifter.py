@@ -11,7 +11,7 @@ from metapose_plugin.testing import get_packed_inputs
 from metapose_plugin.utils import register_all_modules
 
 REPO = Path(__file__).parents[3]
-TINY_CONFIG = REPO / 'configs/capf/capf_hrnet-tiny-cpn_1xb2-1e_h36m-256x192.py'
+TINY_CONFIG = REPO / 'configs/capf/capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py'
 
 
 def _tiny_model(flip_test: bool = False):

@@ -84,7 +84,7 @@ def test_predict_fields_and_flip_test():
     for s in mirrored_samples:
         for key in ('mpm_joint_mask_2d', ):
             s.set_metainfo({key: s.metainfo[key][:, FLIP]})
-    from metapose_plugin.models.utils.mpm_pose_ops import mirror_poses
+    from metapose_plugin.structures.pose_ops import mirror_poses
     mirrored = model.predict(mirror_poses(inputs, FLIP), mirrored_samples)[0].pred_instances.lift
     np.testing.assert_allclose(mirror_poses(torch.as_tensor(mirrored), FLIP).numpy(), direct,
                                atol=1e-5)

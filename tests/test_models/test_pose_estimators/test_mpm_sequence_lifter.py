@@ -5,7 +5,7 @@ from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
-from metapose_plugin.models.utils.mpm_pose_ops import mirror_poses
+from metapose_plugin.structures.pose_ops import mirror_poses
 
 B, F, K, C = 2, 9, 5, 16
 FLIP = [0, 2, 1, 4, 3]

@@ -7,8 +7,8 @@ from mmpose.structures import PoseDataSample
 
 from metapose_plugin.models.pose_estimators.multiview_metapose_s1_solver import \
     MultiViewMetaPoseS1Solver
-from metapose_plugin.models.utils.multiview_geometry import normalized_bone_lengths
-from metapose_plugin.models.utils.multiview_packing import pack_solution, pack_task
+from metapose_plugin.structures.multiview.multiview_geometry import normalized_bone_lengths
+from metapose_plugin.structures.multiview.multiview_packing import pack_solution, pack_task
 from metapose_plugin.testing.multiview_problem import random_stage1_problem
 
 V, K = 3, 17

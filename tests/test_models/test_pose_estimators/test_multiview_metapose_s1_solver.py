@@ -4,8 +4,8 @@ import torch
 
 from metapose_plugin.models.pose_estimators.multiview_metapose_s1_solver import \
     MultiViewMetaPoseS1Solver
-from metapose_plugin.models.utils.multiview_geometry import (align_aba, rotation_to_6d,
-                                                             scale_to_param)
+from metapose_plugin.structures.multiview.multiview_geometry import (align_aba, rotation_to_6d,
+                                                                     scale_to_param)
 from metapose_plugin.testing.multiview_problem import random_stage1_problem
 
 

@@ -4,12 +4,15 @@ import math
 import pytest
 import torch
 
-from metapose_plugin.models.utils.keras_adam import KerasAdam
-from metapose_plugin.models.utils.multiview_geometry import (
-    align_aba, bone_length_prior, bone_lengths, gmm_log_prob, mixture_nll, param_to_scale,
-    rotation_from_6d, rotation_to_6d, scale_to_param, weak_project)
-from metapose_plugin.models.utils.spherical_mixture_fit import (fit_heatmap_mixture,
-                                                                mixture_from_keypoints)
+from metapose_plugin.engine.optimizers.keras_adam import KerasAdam
+from metapose_plugin.structures.multiview.multiview_geometry import (align_aba, bone_length_prior,
+                                                                     bone_lengths, gmm_log_prob,
+                                                                     mixture_nll, param_to_scale,
+                                                                     rotation_from_6d,
+                                                                     rotation_to_6d, scale_to_param,
+                                                                     weak_project)
+from metapose_plugin.structures.multiview.spherical_mixture_fit import (fit_heatmap_mixture,
+                                                                        mixture_from_keypoints)
 
 
 def _random_rotation(gen, batch=()):

@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ...utils.mpm_strided_layer import MPMStridedLayer
+from metapose_plugin.models.utils.mpm.mpm_strided_layer import MPMStridedLayer
 
 # The reference's strides per window length (``stride_num``).
 DEFAULT_STRIDES = {9: (1, 3, 3), 27: (3, 3, 3), 81: (3, 3, 3, 3), 243: (3, 3, 3, 3, 3)}

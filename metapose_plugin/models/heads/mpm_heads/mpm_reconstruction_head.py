@@ -6,8 +6,9 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
+from metapose_plugin.models.utils.mpm.mpm_decoder import MPMDecoder
+
 from ...backbones.mpm_encoder import MODALITY_DIMS, gather_frames, visible_frame_index
-from ...utils.mpm_decoder import MPMDecoder
 
 
 @MODELS.register_module()

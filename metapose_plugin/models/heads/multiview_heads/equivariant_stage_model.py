@@ -5,9 +5,11 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from .context_layers import ContextConcatenation, ContextNormalization
-from .dense import Dense
-from .multiview_packing import NUM_BONES, solution_size, unpack_solution, unpack_task
+from metapose_plugin.models.utils.multiview.context_layers import (ContextConcatenation,
+                                                                   ContextNormalization)
+from metapose_plugin.models.utils.multiview.dense import Dense
+from metapose_plugin.structures.multiview.multiview_packing import (NUM_BONES, solution_size,
+                                                                    unpack_solution, unpack_task)
 
 
 def parse_mlp_spec(spec: Union[str, Sequence]) -> List[Union[int, str]]:

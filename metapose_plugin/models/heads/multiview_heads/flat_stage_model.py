@@ -4,8 +4,8 @@ from typing import Sequence
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from .dense import Dense
-from .multiview_packing import NUM_BONES, solution_size
+from metapose_plugin.models.utils.multiview.dense import Dense
+from metapose_plugin.structures.multiview.multiview_packing import NUM_BONES, solution_size
 
 
 @MODELS.register_module()

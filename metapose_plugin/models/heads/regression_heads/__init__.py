@@ -1,3 +1,3 @@
-from .context_lifting_head import ContextLiftingHead, mirror_keypoints_3d
+from .context_lifting_head import ContextLiftingHead
 
-__all__ = ['ContextLiftingHead', 'mirror_keypoints_3d']
+__all__ = ['ContextLiftingHead']

@@ -9,7 +9,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
-from ...utils import ViTBlock, drop_path_rates
+from metapose_plugin.models.layers.vit_block import ViTBlock, drop_path_rates
+from metapose_plugin.structures.pose_ops import mirror_poses
 
 
 @MODELS.register_module()
@@ -156,26 +157,10 @@ class ContextLiftingHead(BaseHead):
         if test_cfg.get('flip_test', False):
             tokens, tokens_flip = feats
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
-            pred = (self.forward(tokens) + mirror_keypoints_3d(
+            pred = (self.forward(tokens) + mirror_poses(
                 self.forward(tokens_flip), flip_indices)) / 2
         else:
             pred = self.forward(feats)
         pred = pred.detach().float().cpu().numpy()
         scores = np.ones((1, pred.shape[1]), dtype=np.float32)
         return [InstanceData(keypoints=p[None], keypoint_scores=scores.copy()) for p in pred]
-
-
-def mirror_keypoints_3d(keypoints: Tensor, flip_indices: Sequence[int]) -> Tensor:
-    """Mirror root-relative 3D joints horizontally: negate x, swap left/right.
-
-    Args:
-        keypoints (Tensor): Joints in shape (B, K, 3), camera frame.
-        flip_indices (Sequence[int]): Joint k of the mirrored pose is joint
-            ``flip_indices[k]`` of the input (MMPose metainfo).
-
-    Returns:
-        Tensor: Mirrored joints in shape (B, K, 3), a new tensor.
-    """
-    mirrored = keypoints[:, list(flip_indices)].clone()
-    mirrored[..., 0] = -mirrored[..., 0]
-    return mirrored

@@ -6,10 +6,11 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import check_joint_views, crop_to_grid, embed_at_reference
-from .semantic_enhancer import SemanticEnhancer
-from .spatial_enhancer import SpatialEnhancer
-from .transformation_alignment import TransformationAlignment
+from metapose_plugin.models.layers.deformable_sampling import (check_joint_views, crop_to_grid,
+                                                               embed_at_reference)
+from metapose_plugin.models.necks.metapose.semantic_enhancer import SemanticEnhancer
+from metapose_plugin.models.necks.metapose.spatial_enhancer import SpatialEnhancer
+from metapose_plugin.models.necks.metapose.transformation_alignment import TransformationAlignment
 
 
 @MODELS.register_module()

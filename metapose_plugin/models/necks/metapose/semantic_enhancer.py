@@ -7,7 +7,9 @@ from mmengine.model import BaseModule, ModuleList
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils import Mlp, PerLevelDeformableAttention, drop_path_rates, embed_at_reference
+from metapose_plugin.models.layers.deformable_sampling import embed_at_reference
+from metapose_plugin.models.layers.per_level_deformable_attention import PerLevelDeformableAttention
+from metapose_plugin.models.layers.vit_block import Mlp, drop_path_rates
 
 
 class SemanticDeformableBlock(BaseModule):

@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..utils import deformable_context_blocks
+from metapose_plugin.models.layers.deformable_context_block import deformable_context_blocks
 
 
 @MODELS.register_module()

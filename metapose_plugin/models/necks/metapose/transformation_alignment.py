@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from ..utils.prompt_cross_attention import PromptCrossAttention
+from metapose_plugin.models.layers.prompt_cross_attention import PromptCrossAttention
 
 
 @MODELS.register_module()

@@ -4,7 +4,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .uniform_dropout import UniformDropout
+from metapose_plugin.models.layers.uniform_dropout import UniformDropout
 
 
 class MPMAttention(nn.Module):

@@ -4,7 +4,7 @@ from collections import OrderedDict
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from .mpm_transformer_layer import MPMTransformerLayer
+from metapose_plugin.models.utils.mpm.mpm_transformer_layer import MPMTransformerLayer
 
 
 class MPMDecoder(nn.Module):

@@ -5,7 +5,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from .uniform_dropout import UniformDropout
+from metapose_plugin.models.layers.uniform_dropout import UniformDropout
 
 
 class MPMPoseEmbedding(nn.Module):

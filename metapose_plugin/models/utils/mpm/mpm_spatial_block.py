@@ -3,7 +3,7 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from .uniform_dropout import UniformDropout
+from metapose_plugin.models.layers.uniform_dropout import UniformDropout
 
 
 class MPMSpatialBlock(nn.Module):

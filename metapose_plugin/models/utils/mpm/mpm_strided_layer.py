@@ -3,9 +3,9 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from .mpm_attention import MPMAttention
-from .mpm_layer_norm import MPMLayerNorm
-from .uniform_dropout import UniformDropout
+from metapose_plugin.models.layers.uniform_dropout import UniformDropout
+from metapose_plugin.models.utils.mpm.mpm_attention import MPMAttention
+from metapose_plugin.models.utils.mpm.mpm_layer_norm import MPMLayerNorm
 
 
 class MPMStridedLayer(nn.Module):

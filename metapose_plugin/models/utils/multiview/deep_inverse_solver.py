@@ -4,7 +4,8 @@ from typing import Dict, List, Sequence
 import torch
 from torch import Tensor, nn
 
-from .multiview_packing import forward_nll, solution_forward, unpack_task
+from metapose_plugin.structures.multiview.multiview_packing import (forward_nll, solution_forward,
+                                                                    unpack_task)
 
 
 def deep_inverse_solve(stages: Sequence[nn.Module], x_init: Tensor, task: Tensor,

@@ -4,11 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from metapose_plugin.models.utils.diffusion_noise import ReplayNoise, SeededNoise
-from metapose_plugin.models.utils.diffusion_schedule import (DiffusionSchedule,
-                                                             cosine_alphas_cumprod,
-                                                             ddim_time_pairs,
-                                                             sinusoidal_embedding)
+from metapose_plugin.models.utils.finepose.diffusion_noise import ReplayNoise, SeededNoise
+from metapose_plugin.models.utils.finepose.diffusion_schedule import (DiffusionSchedule,
+                                                                      cosine_alphas_cumprod,
+                                                                      ddim_time_pairs,
+                                                                      sinusoidal_embedding)
 
 
 def test_cosine_schedule_closed_form_and_clip():

@@ -3,14 +3,13 @@ import pytest
 import torch
 from torch import nn
 
-from metapose_plugin.models.utils.mpm_attention import MPMAttention
-from metapose_plugin.models.utils.mpm_layer_norm import MPMLayerNorm
-from metapose_plugin.models.utils.mpm_masks import (GROUPS_2D_H36M17, draw_frame_mask,
-                                                    draw_joint_mask, draw_tube_mask,
-                                                    h36m16_groups)
-from metapose_plugin.models.utils.mpm_pose_ops import mean_joint_error, mirror_poses
-from metapose_plugin.models.utils.mpm_strided_layer import MPMStridedLayer
-from metapose_plugin.models.utils.uvd_refine import UVDRefine, uvd_to_xyz
+from metapose_plugin.models.utils.mpm.mpm_attention import MPMAttention
+from metapose_plugin.models.utils.mpm.mpm_layer_norm import MPMLayerNorm
+from metapose_plugin.models.utils.mpm.mpm_strided_layer import MPMStridedLayer
+from metapose_plugin.models.utils.mpm.uvd_refine import UVDRefine, uvd_to_xyz
+from metapose_plugin.structures.mpm_masks import (GROUPS_2D_H36M17, draw_frame_mask,
+                                                  draw_joint_mask, draw_tube_mask, h36m16_groups)
+from metapose_plugin.structures.pose_ops import mean_joint_error, mirror_poses
 
 
 def test_layer_norm_uses_unbiased_std_plus_eps():

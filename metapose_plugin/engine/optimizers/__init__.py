@@ -1,0 +1,3 @@
+from .keras_adam import KerasAdam
+
+__all__ = ['KerasAdam']

@@ -1,0 +1,1 @@
+"""FinePOSE's model helpers: cosine schedule + DDIM, noise sources, part-text attention."""

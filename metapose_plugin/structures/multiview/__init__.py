@@ -1,0 +1,1 @@
+"""Multi-view MetaPose's pure geometry: weak cameras, mixtures, packing, DLT."""
