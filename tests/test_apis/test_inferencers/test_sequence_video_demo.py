@@ -1,0 +1,135 @@
+"""projects/metapose/demo/inferencer_demo.py with each sequence lifter family
+on the demo video (tiny random models, MMPose's 2D model on the whole
+image): JSON, per-track arrays and the video written, one 3D pose per frame
+and track; and the errors of bad input."""
+import importlib.util
+import os.path as osp
+import sys
+
+import cv2
+import mmengine
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from metapose_plugin.apis import MetaPose3DInferencer
+
+from ..conftest import CAPF_TINY, REPO, VIDEO, tiny_pose2d_config
+
+DEMO = osp.join(REPO, 'projects', 'metapose', 'demo', 'inferencer_demo.py')
+NUM_FRAMES, FRAME_W = 5, 960
+LIFTERS = {
+    'finepose': 'finepose/finepose_tiny-mixste-27frm-cpn_clip_1xb4-1e_h36m-videopose3d-sample.py',
+    'mpm': 'mpm/mpm-lift_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py',
+    'videopose3d': ('video_pose_lift/'
+                    'video-pose-lift_tcn-27frm-supv-cpn-ft_1xb64-3e_h36m-videopose3d-sample.py'),
+    'motionbert': ('motionbert/'
+                   'motionbert_tiny-dstformer-27frm-cpn-ft_1xb8-1e_h36m-videopose3d-sample.py'),
+}
+
+
+def _demo():
+    spec = importlib.util.spec_from_file_location('inferencer_demo', DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def pose2d_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp('pose2d') / 'pose2d.py'
+    tiny_pose2d_config().dump(str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize('lifter', sorted(LIFTERS))
+def test_demo_video_through_the_cli(tmp_path, monkeypatch, pose2d_config, lifter):
+    out = tmp_path / 'out'
+    monkeypatch.setattr(sys, 'argv', [
+        DEMO, '--input', VIDEO, '--pose3d', osp.join(REPO, 'configs', LIFTERS[lifter]),
+        '--pose2d', pose2d_config, '--det-model', 'whole_image', '--device', 'cpu',
+        '--output-root', str(out), '--save-predictions', '--batch-size', '2'])
+    _demo().main()
+    records = mmengine.load(str(out / 'predictions' / 'demo.json'))
+    assert [r['frame_id'] for r in records] == list(range(NUM_FRAMES))
+    for record in records:
+        (person, ) = record['instances']
+        assert person['track_id'] == 0 and person['interpolated'] is False
+        assert np.shape(person['keypoints_2d']) == (17, 2)
+        pose = np.asarray(person['keypoints_3d'])
+        assert pose.shape == (17, 3) and np.isfinite(pose).all()
+        np.testing.assert_array_equal(pose[0], 0)
+    with np.load(str(out / 'predictions' / 'demo_tracks.npz')) as tracks:
+        assert tracks['track0/keypoints_3d'].shape == (NUM_FRAMES, 17, 3)
+        assert float(tracks['fps']) == pytest.approx(5)
+    video = cv2.VideoCapture(str(out / 'visualizations' / 'demo.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == NUM_FRAMES
+    assert int(video.get(cv2.CAP_PROP_FRAME_WIDTH)) == FRAME_W * 2
+    video.release()
+
+
+def test_keypoint_file_through_the_cli(tmp_path, monkeypatch):
+    """An MMPose 2D JSON (COCO order) with its frame size and rate, no 2D
+    model: the per-frame 3D and a video on a blank frame."""
+    people = [[dict(keypoints=[[300 + j + t, 100 + 10 * j] for j in range(17)],
+                    keypoint_scores=[0.9] * 17, bbox=[[290, 90, 330, 280]], bbox_score=0.9)]
+              for t in range(8)]
+    path = tmp_path / 'clip.json'
+    mmengine.dump([dict(frame_id=t, instances=p) for t, p in enumerate(people)], str(path))
+    out = tmp_path / 'out'
+    monkeypatch.setattr(sys, 'argv', [
+        DEMO, '--input', str(path), '--pose3d',
+        osp.join(REPO, 'configs', LIFTERS['videopose3d']), '--image-size', '640', '480',
+        '--fps', '25', '--device', 'cpu', '--output-root', str(out), '--save-predictions'])
+    _demo().main()
+    records = mmengine.load(str(out / 'predictions' / 'clip.json'))
+    assert len(records) == 8 and all(len(r['instances']) == 1 for r in records)
+    video = cv2.VideoCapture(str(out / 'visualizations' / 'clip.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
+    assert int(video.get(cv2.CAP_PROP_FRAME_WIDTH)) == 640 * 2
+    video.release()
+
+
+def test_a_video_without_people(tmp_path):
+    """A real detector that finds nobody (threshold above every score):
+    MMPose's 2D inferencer falls back to the whole image; no track, error
+    before the lifter runs."""
+    import mmdet
+    base = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'rtmdet',
+                    'rtmdet_tiny_8xb32-300e_coco.py')
+    capture = cv2.VideoCapture(VIDEO)
+    frames = [capture.read()[1] for _ in range(2)]
+    capture.release()
+    path = str(tmp_path / 'street.mp4')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 5, frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    inferencer = MetaPose3DInferencer(
+        pose3d=osp.join(REPO, 'configs', LIFTERS['videopose3d']), pose2d=tiny_pose2d_config(),
+        det_model=base, device='cpu')
+    with pytest.raises(ValueError, match=r'street.mp4: no person to lift in its 2 frames'):
+        next(inferencer(path, bbox_thr=1.0))
+
+
+def test_configs_and_options_that_do_not_fit(tmp_path):
+    config = tmp_path / 'td-hm_tiny_coco.py'
+    tiny_pose2d_config().dump(str(config))
+    with pytest.raises(ValueError, match=r'td-hm_tiny_coco.py is not a lifter config'):
+        MetaPose3DInferencer(pose3d=str(config), pose2d=None, device='cpu')
+    image_lifter = MetaPose3DInferencer(pose3d=Config.fromfile(CAPF_TINY),
+                                        pose2d=tiny_pose2d_config(), det_model='whole_image',
+                                        device='cpu')
+    with pytest.raises(ValueError, match=r"\['max_gap'\] apply to sequence lifters"):
+        next(image_lifter(VIDEO, max_gap=3))
+    with pytest.raises(ValueError, match='2D keypoint files need a sequence lifter'):
+        next(image_lifter(str(tmp_path / 'clip.npz')))
+    with pytest.raises(ValueError, match='image lifter needs a 2D model'):
+        MetaPose3DInferencer(pose3d=Config.fromfile(CAPF_TINY), pose2d=None, device='cpu')
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(b'not a video' * 10)
+    sequence = MetaPose3DInferencer(pose3d=osp.join(REPO, 'configs', LIFTERS['videopose3d']),
+                                    pose2d=tiny_pose2d_config(), det_model='whole_image',
+                                    device='cpu')
+    with pytest.raises(ValueError, match='cannot read video .*broken.mp4'):
+        next(sequence(str(broken)))
