@@ -8,7 +8,9 @@ from mmengine.config import Config
 from metapose_plugin.apis.inferencers.lifter_config import (SequenceWindowSpec, is_image_lifter,
                                                             sequence_window_spec)
 
-from ..conftest import CAPF_TINY, METAPOSE_TINY, REPO, _mim_config, tiny_pose2d_config
+from metapose_plugin.testing.pose2d_models import mmpose_config
+
+from ..conftest import CAPF_TINY, METAPOSE_TINY, REPO, tiny_pose2d_config
 
 CONFIGS = osp.join(REPO, 'configs')
 
@@ -32,10 +34,10 @@ def test_sequence_windows_of_our_configs(config, spec):
 
 
 def test_mmpose_configs_and_dataset_defaults():
-    motionbert = Config.fromfile(_mim_config('body_3d_keypoint', 'motionbert', 'h36m',
-                                             'motionbert_dstformer-243frm_8xb32-240e_h36m.py'))
+    motionbert = Config.fromfile(mmpose_config(
+        'body_3d_keypoint', 'motionbert', 'h36m', 'motionbert_dstformer-243frm_8xb32-240e_h36m.py'))
     assert sequence_window_spec(motionbert, 'mb') == SequenceWindowSpec(243, 1, False, True)
-    videopose = Config.fromfile(_mim_config(
+    videopose = Config.fromfile(mmpose_config(
         'body_3d_keypoint', 'video_pose_lift', 'h36m',
         'video-pose-lift_tcn-27frm-supv_8xb128-160e_h36m.py'))
     assert sequence_window_spec(videopose, 'vp') == SequenceWindowSpec(27, 1, False, False)

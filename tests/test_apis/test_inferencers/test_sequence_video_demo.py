@@ -11,6 +11,7 @@ import mmengine
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmpose.apis import MMPoseInferencer
 
 from metapose_plugin.apis import MetaPose3DInferencer
 
@@ -68,25 +69,27 @@ def test_demo_video_through_the_cli(tmp_path, monkeypatch, pose2d_config, lifter
     video.release()
 
 
-def test_keypoint_file_through_the_cli(tmp_path, monkeypatch):
-    """An MMPose 2D JSON (COCO order) with its frame size and rate, no 2D
-    model: the per-frame 3D and a video on a blank frame."""
-    people = [[dict(keypoints=[[300 + j + t, 100 + 10 * j] for j in range(17)],
-                    keypoint_scores=[0.9] * 17, bbox=[[290, 90, 330, 280]], bbox_score=0.9)]
-              for t in range(8)]
-    path = tmp_path / 'clip.json'
-    mmengine.dump([dict(frame_id=t, instances=p) for t, p in enumerate(people)], str(path))
+def test_mmpose_2d_predictions_through_the_cli(tmp_path, monkeypatch, pose2d_config):
+    """MMPose's own 2D predictions of the demo video (its inferencer's JSON,
+    COCO order), with the frame size and rate, no 2D model: per-frame 3D and
+    a video on a blank frame."""
+    mmpose_2d = MMPoseInferencer(pose2d=pose2d_config, det_model='whole_image', device='cpu')
+    for _ in mmpose_2d(VIDEO, pred_out_dir=str(tmp_path / '2d')):
+        pass
     out = tmp_path / 'out'
     monkeypatch.setattr(sys, 'argv', [
-        DEMO, '--input', str(path), '--pose3d',
-        osp.join(REPO, 'configs', LIFTERS['videopose3d']), '--image-size', '640', '480',
-        '--fps', '25', '--device', 'cpu', '--output-root', str(out), '--save-predictions'])
+        DEMO, '--input', str(tmp_path / '2d' / 'demo.json'), '--pose3d',
+        osp.join(REPO, 'configs', LIFTERS['videopose3d']), '--image-size', '960', '540',
+        '--fps', '5', '--device', 'cpu', '--output-root', str(out), '--save-predictions'])
     _demo().main()
-    records = mmengine.load(str(out / 'predictions' / 'clip.json'))
-    assert len(records) == 8 and all(len(r['instances']) == 1 for r in records)
-    video = cv2.VideoCapture(str(out / 'visualizations' / 'clip.mp4'))
-    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 8
-    assert int(video.get(cv2.CAP_PROP_FRAME_WIDTH)) == 640 * 2
+    records = mmengine.load(str(out / 'predictions' / 'demo.json'))
+    assert len(records) == NUM_FRAMES and all(len(r['instances']) == 1 for r in records)
+    assert {r['instances'][0]['track_id'] for r in records} == {0}
+    # the whole-image box of MMPose's 2D file survives, the 2D is its converted one
+    np.testing.assert_allclose(records[0]['instances'][0]['bbox'], [0, 0, 960, 540])
+    video = cv2.VideoCapture(str(out / 'visualizations' / 'demo.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == NUM_FRAMES
+    assert int(video.get(cv2.CAP_PROP_FRAME_WIDTH)) == FRAME_W * 2
     video.release()
 
 
