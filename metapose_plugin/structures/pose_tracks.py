@@ -148,22 +148,29 @@ def _interpolate(full: np.ndarray, known: np.ndarray, value: np.ndarray) -> np.n
 def build_tracks(video: Pose2DVideo, max_gap: int, min_length: int) -> tuple:
     """The tracks of a video: grouped by id (:func:`group_by_track`), gaps
     filled or split (:func:`fill_and_split`), pieces shorter than
-    ``min_length`` frames dropped. Track ids of the result are 0, 1, ... in
-    order of first frame (then of input id); a piece after a long gap gets a
-    new id.
+    ``min_length`` frames dropped. A track keeps its input id; the pieces
+    after its long gaps get new ids above every input id, in order of first
+    frame. The tracks are sorted by first frame, then id.
 
     Returns:
         tuple[list[PoseTrack], list[tuple[int, int, int]]]: the tracks, and
         per dropped piece ``(input track id, first frame, length)``.
     """
-    pieces, dropped = [], []
-    for source_id, track in group_by_track(video.frames).items():
+    grouped = group_by_track(video.frames)
+    kept, later, dropped = [], [], []
+    for source_id, track in grouped.items():
         values = {key: track[key] for key in _FIELDS}
-        for piece in fill_and_split(track['frame_ids'], values, max_gap):
-            if len(piece['frame_ids']) < min_length:
-                dropped.append((source_id, int(piece['frame_ids'][0]), len(piece['frame_ids'])))
+        for index, piece in enumerate(fill_and_split(track['frame_ids'], values, max_gap)):
+            first, length = int(piece['frame_ids'][0]), len(piece['frame_ids'])
+            if length < min_length:
+                dropped.append((source_id, first, length))
+            elif index == 0:
+                kept.append((first, source_id, piece))
             else:
-                pieces.append((int(piece['frame_ids'][0]), source_id, piece))
-    pieces.sort(key=lambda item: item[:2])
-    tracks = [PoseTrack(track_id=i, **piece) for i, (_, _, piece) in enumerate(pieces)]
+                later.append((first, source_id, piece))
+    next_id = max(grouped, default=-1) + 1
+    for offset, (first, _, piece) in enumerate(sorted(later, key=lambda item: item[:2])):
+        kept.append((first, next_id + offset, piece))
+    kept.sort(key=lambda item: item[:2])
+    tracks = [PoseTrack(track_id=track_id, **piece) for _, track_id, piece in kept]
     return tracks, dropped

@@ -1,5 +1,6 @@
 """Tracks from per-frame people: grouping by id, short gaps interpolated and
-marked, long gaps split, short pieces dropped, ids in order of appearance."""
+marked, long gaps split (new ids for the later pieces), short pieces
+dropped."""
 import numpy as np
 import pytest
 
@@ -32,19 +33,20 @@ def test_short_gap_is_interpolated_and_marked_long_gap_splits():
     assert len(fill_and_split(frame_ids, values, max_gap=0)) == 3
 
 
-def test_build_tracks_renumbers_splits_and_drops():
+def test_build_tracks_splits_and_drops():
     frames = [_people([7], [0.])] + [_people([7, 3], [i, 100.]) for i in range(1, 4)]
     frames += [_people([], [])] * 10  # both leave for 10 frames
     frames += [_people([7], [20.]), _people([7], [21.])]  # person 7 comes back
     video = Pose2DVideo(name='clip', image_size=(64, 48), fps=25.0, frames=frames)
     tracks, dropped = build_tracks(video, max_gap=3, min_length=3)
-    assert [t.track_id for t in tracks] == [0, 1]
+    assert [t.track_id for t in tracks] == [7, 3]  # input ids kept, by first frame
     assert [t.frame_ids.tolist() for t in tracks] == [[0, 1, 2, 3], [1, 2, 3]]
     np.testing.assert_allclose(tracks[0].keypoints[:, 0, 0], [0, 1, 2, 3])
     np.testing.assert_allclose(tracks[1].keypoints[:, 0], [[100, 200]] * 3)
     assert dropped == [(7, 14, 2)]  # the return of person 7: 2 frames < 3
     tracks, dropped = build_tracks(video, max_gap=3, min_length=1)
     assert [t.frame_ids[0] for t in tracks] == [0, 1, 14] and not dropped
+    assert [t.track_id for t in tracks] == [7, 3, 8]  # the return of 7: a new id
     tracks, _ = build_tracks(video, max_gap=10, min_length=1)
     assert [len(t) for t in tracks] == [16, 3]
     assert tracks[0].interpolated.sum() == 10

@@ -30,13 +30,12 @@ from .keypoint_files import is_keypoint_file
 from .lifter_config import (check_video_lifter, codec_needs_intrinsics, is_image_lifter,
                             sequence_window_spec)
 from .lifter_inputs import build_lifter_sample, crop_image, crop_warp_matrix, to_h36m
-from .offline_lifting import OfflineLiftingMixin
+from .offline_lifting import InputType, OfflineLiftingMixin
 from .person_tracker import PersonTracker
 from .pose2d_pass import frame_people
 from .sequence_lifting import TrackLifter
 from .video_outputs import to_json
 
-InputType = Union[str, np.ndarray]
 LIFTER_INPUT_SIZE = (192, 256)  # crop (W, H), docs/design.md
 
 

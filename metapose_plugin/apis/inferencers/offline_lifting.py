@@ -17,6 +17,7 @@ from .pose2d_pass import estimate_tracked_2d
 from .video_outputs import frame_sample, to_json, write_video_outputs
 from .video_test_cfg import video_test_cfg
 
+#: one input frame: an image path or a BGR array (h, w, 3)
 InputType = Union[str, np.ndarray]
 
 
