@@ -19,6 +19,8 @@ FINEPOSE = osp.join(CONFIGS, 'finepose',
                     'finepose_tiny-mixste-27frm-cpn_clip_1xb4-1e_h36m-videopose3d-sample.py')
 MPM = osp.join(CONFIGS, 'mpm', 'mpm-lift_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py')
 CAPF_TINY = osp.join(CONFIGS, 'capf', 'capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py')
+MOTIONBERT = osp.join(CONFIGS, 'motionbert',
+                      'motionbert_tiny-dstformer-27frm-cpn-ft_1xb8-1e_h36m-videopose3d-sample.py')
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +60,21 @@ def test_sequence_to_frame_and_image_lifters():
     assert results['ours_windows_per_frame'] == 1 and results['windows_per_frame_ratio'] == 1
     results, notes = video_mode.bench_video(Config.fromfile(CAPF_TINY), iters=1, video=VIDEO)
     assert results['frames'] == 5 and 'mmpose_fps' not in results
+    assert notes['batch_size'] == 1  # frame by frame
     assert "cannot lift image-context lifters" in notes['mmpose']
     _positive(results, ('ours_fps', 'ours_lifter_share', 'ours_windows_per_frame'))
+
+
+def test_a_failing_mmpose_path_is_reported():
+    """MMPose 1.3.2's Pose3DInferencer cannot encode MotionBERT windows (the
+    codec's default factor (F,) meets its (1, K, 3) zero target)."""
+    torch.set_num_threads(1)
+    results, notes = video_mode.bench_video(Config.fromfile(MOTIONBERT), iters=1, video=VIDEO,
+                                            video_frames=27)
+    assert results['ours_windows_per_frame'] == pytest.approx(1 / 27)
+    assert 'mmpose_fps' not in results and 'fps_ratio' not in results
+    assert notes['mmpose'].startswith('MMPoseInferencer(pose3d=...) fails: ValueError')
+    assert 'played forth and back to 27 frames' in notes['video']
 
 
 def test_benchmark_video_is_played_forth_and_back(tmp_path):
