@@ -30,13 +30,15 @@ check "import torch, torchvision.ops; assert torch.__version__.split('+')[0] == 
     $PIP install -q "torch===2.13.0" "torchvision==0.28.0"
 
 # Runtime dependencies of mmengine/mmcv/mmpose/mmdet, listed by hand because
-# mmpose and mmdet are installed with --no-deps below. opencv-python<5: the
-# 2023 OpenMMLab releases are untested against OpenCV 5.
+# mmpose and mmdet are installed with --no-deps below, and the plugin's own
+# (gdown, requests, filelock, pyyaml: the model zoo) plus the tests' (pytest,
+# bvhio: the independent BVH reader). opencv-python<5: the 2023 OpenMMLab
+# releases are untested against OpenCV 5.
 step "runtime dependencies"
-check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
+check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest, gdown, requests, filelock, yaml, bvhio; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4' and int(gdown.__version__.split('.')[0]) >= 5" ||
     $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy h5py \
         pycocotools shapely terminaltables matplotlib opencv-python pillow cython \
-        "transformers>=4.40" tensorboard pytest
+        "transformers>=4.40" tensorboard pytest "gdown>=5" requests filelock pyyaml bvhio
 
 # mmcv with compiled ops (mmcv-lite has none, and mmpose.models needs them),
 # built against the torch above: no build isolation, or pip would compile it
