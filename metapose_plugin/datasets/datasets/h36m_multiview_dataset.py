@@ -1,7 +1,7 @@
 """Human3.6M as synchronised multi-view frames for multi-view MetaPose."""
 import os.path as osp
 from collections import defaultdict
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -239,10 +239,6 @@ class H36MMultiViewDataset(BaseDataset):
             camera_param_file=join_data_root(self.camera_param_file, self.data_root),
             subjects=self.subjects, actions=self.actions, cameras=list(self.camera_subset),
             seq_len=1, lazy_init=True)
-        groups = defaultdict(dict)
-        for video in reader.videos:
-            groups[(video['subject'], video['action'], video['subaction'])][
-                video['camera_id']] = video
         mono_file = (np.load(join_data_root(self.mono3d_file, self.data_root),
                              allow_pickle=True)['positions_3d_cam']
                      .item() if self.mono3d_source == 'file' else None)
@@ -251,19 +247,17 @@ class H36MMultiViewDataset(BaseDataset):
                          .item() if self.mixture_file else None)
         rng = np.random.default_rng(self.seed)
         frames = []
-        for (subject, action, subaction), by_camera in sorted(groups.items()):
+        for (subject, action, subaction), views, index, where in synchronised_view_groups(
+                reader.videos, self.camera_subset, self.ann_file):
             key = f'{action} {subaction}'
-            where = f'{self.ann_file}: subject {subject!r} action {action!r} subaction {subaction}'
-            missing = [c for c in self.camera_subset if c not in by_camera]
-            if missing:
-                raise ValueError(f'{where}: cameras {missing} of camera_subset are missing')
-            views, index = self._synchronise([by_camera[c] for c in self.camera_subset], where)
-            mono = None if mono_file is None else self._per_view(
-                mono_file, self.mono3d_file, 'positions_3d_cam', subject, key, index, (17, 3))
+            mono = None if mono_file is None else per_view_rows(
+                mono_file, self.mono3d_file, 'positions_3d_cam', subject, key, self.camera_subset,
+                index, (17, 3))
             mixtures = None
             if mixture_table is not None:
-                mixtures = self._per_view(mixture_table, self.mixture_file, 'mixtures', subject,
-                                          key, index, (17, self.num_components, 4))
+                mixtures = per_view_rows(mixture_table, self.mixture_file, 'mixtures', subject,
+                                         key, self.camera_subset, index,
+                                         (17, self.num_components, 4))
                 check_views([v['keypoints'] for v in views], f'{self.mixture_file}: {where}',
                             [mixtures[:, v] for v in range(len(views))])
             frames.extend(self._sequence_frames(subject, action, subaction, views, mono,
@@ -307,53 +301,6 @@ class H36MMultiViewDataset(BaseDataset):
             np.broadcast_to(frame['pose3d'] / 1000.0, (views, ) + frame['pose3d'].shape),
             np.swapaxes(frame['cam_rotations'], 1, 2), frame['cam_centres'],
             frame['cam_intrinsics'], frame['cam_distortion'], origin, size)
-
-    @staticmethod
-    def _synchronise(videos: List[dict], where: str):
-        """Cut the views to their common frames (by frame id); check them.
-
-        Returns the views (``keypoints`` (T, K, 2) px, ``world`` (T, K, 3) m,
-        ``frames`` (T,) ids, ``camera_param``) and per view the row index of
-        each common frame in its source video.
-        """
-        ids = [np.asarray(v['img_frames']) for v in videos]
-        common = ids[0]
-        for other in ids[1:]:
-            common = np.intersect1d(common, other)
-        if not len(common):
-            raise ValueError(f'{where}: the views share no frame')
-        index = [np.searchsorted(i, common) if np.all(np.diff(i) > 0) else
-                 np.array([int(np.flatnonzero(i == f)[0]) for f in common]) for i in ids]
-        check_views([v['keypoints'][i] for v, i in zip(videos, index)], where)
-        views = []
-        for video, rows in zip(videos, index):
-            param = video['camera_param']
-            rot = np.asarray(param['R'], dtype=np.float64)
-            centre = np.asarray(param['T'], dtype=np.float64).reshape(1, 3)
-            # camera frame (MMPose: X_cam = R^T (X_world - T)) -> world metres
-            world = video['keypoints_3d'][rows].astype(np.float64) @ rot.T + centre
-            views.append(dict(keypoints=video['keypoints'][rows].astype(np.float64), world=world,
-                              frames=common, camera_param=param))
-        return views, index
-
-    def _per_view(self, table: dict, path: str, field: str, subject: str, key: str,
-                  index: List[np.ndarray], shape: tuple) -> np.ndarray:
-        """(T, V, *shape) from ``table[subject][key][camera]`` at each view's rows."""
-        where = f'{path}: {field}[{subject!r}][{key!r}]'
-        try:
-            per_camera = table[subject][key]
-        except KeyError:
-            raise ValueError(f'{where} is missing') from None
-        views = []
-        for camera, rows in zip(self.camera_subset, index):
-            if camera >= len(per_camera):
-                raise ValueError(f'{where} has no camera {camera}')
-            est = np.asarray(per_camera[camera], dtype=np.float64)
-            if est.shape[1:] != shape or len(est) <= rows.max():
-                raise ValueError(f'{where} camera {camera}: shape {est.shape}, expected '
-                                 f'(> {rows.max()}, {", ".join(map(str, shape))})')
-            views.append(est[rows])
-        return np.stack(views, axis=1)
 
     def _sequence_frames(self, subject: str, action: str, subaction: int, views: List[dict],
                          mono: Optional[np.ndarray], mixtures_px: Optional[np.ndarray],
@@ -432,3 +379,83 @@ class H36MMultiViewDataset(BaseDataset):
                              task=task[i].numpy(), init_pose=first[0][i].numpy(),
                              init_rot0=first[1][i, 0].numpy(), s1_pose=last[0][i].numpy(),
                              s1_rot0=last[1][i, 0].numpy())
+
+
+def synchronised_view_groups(videos: List[dict], camera_subset: Sequence[int], source: str
+                             ) -> Iterator[Tuple[Tuple[str, str, int], List[dict],
+                                                 List[np.ndarray], str]]:
+    """Group the camera videos of :class:`H36MSequenceDataset` by sequence and synchronise them.
+
+    Yields, per (subject, action, subaction) in sorted order: that key, the
+    views of ``camera_subset`` in order (:func:`synchronise_views`), each
+    view's rows of the common frames, and a description for messages.
+
+    Raises:
+        ValueError: naming ``source`` and the sequence when a camera of the
+            subset is missing or the views share no frame.
+    """
+    groups = defaultdict(dict)
+    for video in videos:
+        groups[(video['subject'], video['action'], video['subaction'])][
+            video['camera_id']] = video
+    for (subject, action, subaction), by_camera in sorted(groups.items()):
+        where = f'{source}: subject {subject!r} action {action!r} subaction {subaction}'
+        missing = [c for c in camera_subset if c not in by_camera]
+        if missing:
+            raise ValueError(f'{where}: cameras {missing} of camera_subset are missing')
+        views, index = synchronise_views([by_camera[c] for c in camera_subset], where)
+        yield (subject, action, subaction), views, index, where
+
+
+def synchronise_views(videos: List[dict], where: str) -> Tuple[List[dict], List[np.ndarray]]:
+    """Cut the views to their common frames (by frame id); check them.
+
+    Returns the views (``keypoints`` (T, K, 2) px, ``world`` (T, K, 3) m,
+    ``frames`` (T,) ids, ``camera_param``, ``img_stem`` (MMPose's image
+    name without the frame number, when the source has one)) and per view
+    the row index of each common frame in its source video.
+    """
+    ids = [np.asarray(v['img_frames']) for v in videos]
+    common = ids[0]
+    for other in ids[1:]:
+        common = np.intersect1d(common, other)
+    if not len(common):
+        raise ValueError(f'{where}: the views share no frame')
+    index = [np.searchsorted(i, common) if np.all(np.diff(i) > 0) else
+             np.array([int(np.flatnonzero(i == f)[0]) for f in common]) for i in ids]
+    check_views([v['keypoints'][i] for v, i in zip(videos, index)], where)
+    views = []
+    for video, rows in zip(videos, index):
+        param = video['camera_param']
+        rot = np.asarray(param['R'], dtype=np.float64)
+        centre = np.asarray(param['T'], dtype=np.float64).reshape(1, 3)
+        # camera frame (MMPose: X_cam = R^T (X_world - T)) -> world metres
+        world = video['keypoints_3d'][rows].astype(np.float64) @ rot.T + centre
+        views.append(dict(keypoints=video['keypoints'][rows].astype(np.float64), world=world,
+                          frames=common, camera_param=param, img_stem=video.get('img_stem')))
+    return views, index
+
+
+def per_view_rows(table: dict, path: str, field: str, subject: str, key: str,
+                  cameras: Sequence[int], index: List[np.ndarray], shape: tuple) -> np.ndarray:
+    """(T, V, *shape) from ``table[subject][key][camera]`` at each view's rows.
+
+    ``table`` is a per-camera file's content (``positions_3d_cam`` or
+    ``mixtures``, see :class:`H36MMultiViewDataset`); errors name ``path``,
+    the field, subject, sequence and camera.
+    """
+    where = f'{path}: {field}[{subject!r}][{key!r}]'
+    try:
+        per_camera = table[subject][key]
+    except KeyError:
+        raise ValueError(f'{where} is missing') from None
+    views = []
+    for camera, rows in zip(cameras, index):
+        if camera >= len(per_camera):
+            raise ValueError(f'{where} has no camera {camera}')
+        est = np.asarray(per_camera[camera], dtype=np.float64)
+        if est.shape[1:] != shape or len(est) <= rows.max():
+            raise ValueError(f'{where} camera {camera}: shape {est.shape}, expected '
+                             f'(> {rows.max()}, {", ".join(map(str, shape))})')
+        views.append(est[rows])
+    return np.stack(views, axis=1)
