@@ -18,7 +18,8 @@ same settings.
 Usage::
 
     python projects/metapose/demo/multiview_anipose_baseline.py CONFIG [--split test] \\
-        [--gt-2d] [--random-init SEED] [--frame-step N] [--out anipose.npz]
+        [--gt-2d] [--random-init SEED] [--frame-step N] [--out anipose.npz] \\
+        [--cfg-options KEY=VALUE ...]
 """
 import io
 import json
@@ -104,8 +105,9 @@ def main() -> None:
     args = parser.parse_args()
     frames = load_multiview_split(args)
     settings = json.dumps(dict(config=osp.abspath(args.config), split=args.split,
-                               gt_2d=args.gt_2d, random_init=args.random_init,
-                               frame_step=args.frame_step, frames=len(frames)))
+                               options=args.cfg_options, gt_2d=args.gt_2d,
+                               random_init=args.random_init, frame_step=args.frame_step,
+                               frames=len(frames)), default=str)
     state = run_anipose(frames, args.gt_2d, args.random_init, args.out, settings,
                         args.save_every)
     for name, value in anipose_metrics(frames, state).items():
