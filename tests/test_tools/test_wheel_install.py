@@ -115,7 +115,8 @@ def test_mmpose_tools_train_and_test_each_method(venv_python, tmp_path, method):
              f'model.backbone.init_cfg.checkpoint={checkpoint}'], cwd=str(tmp_path))
         checkpoint = osp.join(work_dir, 'epoch_1.pth')
     output = run([venv_python, osp.join(MMPOSE_TOOLS, 'test.py'), config, checkpoint,
-                  '--work-dir', str(tmp_path / 'test'), '--cfg-options', *options],
+                  '--work-dir', str(tmp_path / 'test'), *(['--cfg-options', *options] if options
+                                                          else [])],
                  cwd=str(tmp_path))
     assert re.search(r'Epoch\(test\) +\[\d+/\d+\] +\S', output), output[-3000:]
 
