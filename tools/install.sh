@@ -31,12 +31,14 @@ check "import torch, torchvision.ops; assert torch.__version__.split('+')[0] == 
 
 # Runtime dependencies of mmengine/mmcv/mmpose/mmdet, listed by hand because
 # mmpose and mmdet are installed with --no-deps below. opencv-python<5: the
-# 2023 OpenMMLab releases are untested against OpenCV 5.
+# 2023 OpenMMLab releases are untested against OpenCV 5. The test tools too:
+# pytest, and open_clip_torch (extra "parity": OpenAI CLIP's vocabulary for
+# the MetaPose and FinePOSE parity checks; found, not imported, by the check).
 step "runtime dependencies"
-check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
+check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest, importlib.util; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4' and importlib.util.find_spec('open_clip')" ||
     $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy h5py \
         pycocotools shapely terminaltables matplotlib opencv-python pillow cython \
-        "transformers>=4.40" tensorboard pytest
+        "transformers>=4.40" tensorboard pytest open_clip_torch
 
 # mmcv with compiled ops (mmcv-lite has none, and mmpose.models needs them),
 # built against the torch above: no build isolation, or pip would compile it
