@@ -31,7 +31,6 @@ on two bases for every variant (:class:`PeakMemory`): the process peak and
 the growth during the sampling.
 """
 import copy
-import ctypes
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
@@ -45,7 +44,7 @@ from metapose_plugin.parity.finepose import TOLERANCE
 from metapose_plugin.structures.h36m_metainfo import h36m_flip_indices
 from metapose_plugin.structures.pose_ops import mirror_poses
 
-from .memory import PeakMemory
+from .memory import PeakMemory, fair_cpu_heap
 from .model_build import CLIP_TEXT_GEOMETRIES
 from .timing import time_calls
 
@@ -125,27 +124,6 @@ def _set_explicit_attention(model, explicit: bool) -> None:
             block.attn.fused_attn = not explicit
 
 
-def _fair_cpu_heap(device: str) -> None:
-    """On CPU with glibc, fix the allocator at the state its dynamic
-    thresholds reach in a long run on 64-bit (blocks up to 32 MiB reused
-    from the heap, larger ones mapped and unmapped, heap trimmed above 64
-    MiB) and give freed memory back to the OS (``malloc_trim``), so that the
-    RSS peak of one variant is not hidden by memory a previous one left in
-    the heap and no variant's timing depends on how far the thresholds had
-    grown. (A small fixed mapping threshold would instead make every pass of
-    cache-sized blocks fault in fresh pages: 1.4x slower, not what
-    ``tools/test.py`` sees.)"""
-    if str(device).startswith('cuda'):
-        return
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-    except OSError:
-        return
-    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
-    libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
-    libc.malloc_trim(0)
-
-
 def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] = None,
                     iters: int = 1) -> Tuple[Dict[str, float], Dict[str, str]]:
     """Windows per second and peak memory of each variant (see module doc).
@@ -216,7 +194,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
         counter.variant = name
         outputs[name] = fn()
 
-    _fair_cpu_heap(device)
+    fair_cpu_heap(device)
     try:
         with torch.no_grad():
             # warm-up of every code path at H = 1, one step (lazy inits, kernels)
@@ -228,7 +206,7 @@ def bench_diffusion(cfg: Config, device: str = 'cpu', batch_size: Optional[int] 
             counter.counts.clear()
             # peak memory, one variant at a time (also the first timing round)
             for name in variants:
-                _fair_cpu_heap(device)
+                fair_cpu_heap(device)
                 with PeakMemory(device) as memory:
                     wall, _ = time_calls(lambda: run(name), 1, device, warmup=0)
                 seconds[name] += wall

@@ -5,7 +5,8 @@ Random weights, fake windows (normal 2D/3D, masks drawn as the configured
 ``tools/benchmark.py --mode pretrain|lift`` (see ``runner.METHOD_MODES``).
 """
 import copy
-from typing import Dict, List, Optional, Tuple
+import gc
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from torch import nn
 
 from metapose_plugin.structures.mpm_masks import draw_frame_mask, draw_joint_mask
 
-from .memory import PeakMemory
+from .memory import PeakMemory, fair_cpu_heap
 from .timing import interleaved_median_seconds, seconds_per_call
 
 
@@ -102,6 +103,19 @@ class FrameCounter:
             handle.remove()
 
 
+def _pretrain_line(cfg: Config, backbone: dict, windows: int,
+                   device: str) -> Tuple[Callable[[], None], nn.Module]:
+    """A training step of the config's model with ``backbone`` options on
+    ``windows`` fake windows (seeded), and the model."""
+    line_cfg = copy.deepcopy(cfg)
+    line_cfg.model.backbone.update(backbone)
+    torch.manual_seed(0)
+    model = _build(line_cfg, device).train()
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    data = fake_windows(line_cfg, windows)
+    return (lambda: model.train_step(data, optim_wrapper)), model
+
+
 def bench_pretrain(cfg: Config, device: str = 'cpu', batch_size: Optional[int] = None,
                    iters: int = 3) -> Tuple[Dict[str, float], Dict[str, str]]:
     """Pretraining steps (2D and 3D masked forward, losses, backward, Adam)
@@ -114,10 +128,10 @@ def bench_pretrain(cfg: Config, device: str = 'cpu', batch_size: Optional[int] =
     - ``default``: the config's model on the same B/2 windows (the default
       config embeds only the kept frames).
 
-    Both are built from one seed, timed in ``iters`` interleaved rounds
-    (medians) after a warm-up step measured for memory on both bases
-    (:class:`PeakMemory`); the frames through the per-frame layers are
-    counted per step.
+    Both are built from one seed. Memory: one step of each line alone,
+    from a released heap, on both bases (:class:`PeakMemory`), the frames
+    through the per-frame layers counted. Time: both lines built again and
+    timed in ``iters`` interleaved rounds (medians) after a warm-up step.
 
     Returns:
         tuple[dict, dict]: per line ``<line>_step_ms``,
@@ -130,27 +144,28 @@ def bench_pretrain(cfg: Config, device: str = 'cpu', batch_size: Optional[int] =
     batch_size = batch_size or 32
     windows = max(1, batch_size // 2)
     lines = dict(reference_work=dict(encode_masked_frames=True), default={})
-    models, steps, counters, results = {}, {}, {}, {}
+    results: Dict[str, float] = {}
     method = ''
+    # memory, one line at a time from a released heap: a model, its step,
+    # freed before the next, so that neither line sees the other's memory
     for line, backbone in lines.items():
-        line_cfg = copy.deepcopy(cfg)
-        line_cfg.model.backbone.update(backbone)
-        torch.manual_seed(0)
-        model = _build(line_cfg, device).train()
-        optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
-        data = fake_windows(line_cfg, windows)
-        steps[line] = (lambda m=model, d=data, o=optim_wrapper: m.train_step(d, o))
-        counters[line], models[line] = FrameCounter(model), model
+        fair_cpu_heap(device)
+        step, model = _pretrain_line(cfg, backbone, windows, device)
+        counter = FrameCounter(model)
         with PeakMemory(device) as memory:
-            steps[line]()
+            step()
         method = memory.method
+        counter.remove()
         results.update({f'{line}_process_peak_mib': memory.process_peak_mib,
                         f'{line}_growth_mib': memory.growth_mib,
                         f'{line}_growth_per_window_mib': memory.growth_mib / windows,
-                        f'{line}_frames': float(counters[line].frames)})
-    for counter in counters.values():
-        counter.remove()
-    seconds = interleaved_median_seconds(steps, iters, device, warmup=0)
+                        f'{line}_frames': float(counter.frames)})
+        del step, model
+        gc.collect()
+    # time: both lines built again, interleaved after a warm-up step each
+    steps = {line: _pretrain_line(cfg, backbone, windows, device)[0]
+             for line, backbone in lines.items()}
+    seconds = interleaved_median_seconds(steps, iters, device, warmup=1)
     for line in lines:
         results[f'{line}_step_ms'] = seconds[line] * 1e3
         results[f'{line}_sequences_per_s'] = 2 * windows / seconds[line]
@@ -168,7 +183,7 @@ def bench_pretrain(cfg: Config, device: str = 'cpu', batch_size: Optional[int] =
         batch=(f'the reference\'s -b {batch_size} holds about {windows} 2D-only and {windows} '
                f'3D-only items: both lines run {windows} windows, each a 2D and a 3D '
                'sequence'),
-        timing=f'medians of {iters} interleaved steps per line after the memory step',
+        timing=f'medians of {iters} interleaved steps per line after a warm-up step each',
         peak_memory=method)
     return results, notes
 
