@@ -65,7 +65,7 @@ def _w32_capf_model():
     return model.eval()
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason='parity fixtures not available')
+@pytest.mark.shared_fixture(FIXTURES / 'capf_lifter.pt', FIXTURES / 'io.pt')
 def test_capf_lifter_matches_reference_from_features():
     model = _w32_capf_model()
     lifter = torch.load(FIXTURES / 'capf_lifter.pt')
@@ -85,7 +85,8 @@ def test_capf_lifter_matches_reference_from_features():
     assert torch.equal(crop, crop_before)
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason='parity fixtures not available')
+@pytest.mark.shared_fixture(*(FIXTURES / name for name in ('capf_lifter.pt', 'hrnet_w32.pt',
+                                                           'io.pt')))
 def test_capf_full_forward_from_image():
     model = _w32_capf_model()
     checkpoint = {f'volume_net.{k}': v for k, v in torch.load(FIXTURES / 'capf_lifter.pt').items()}
