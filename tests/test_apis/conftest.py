@@ -6,20 +6,13 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from metapose_plugin.testing import pose2d_models
+from metapose_plugin.testing.tiny_pose2d import tiny_pose2d_config  # noqa: F401 (for the tests)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VIDEO = osp.join(REPO, 'data', 'videos', 'demo.mp4')
 CAPF_TINY = osp.join(REPO, 'configs', 'capf', 'capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py')
 METAPOSE_TINY = osp.join(REPO, 'configs', 'metapose',
                          'metapose_tiny-hrnet-cpn_clip_1xb2-1e_h36m-256x192-sample.py')
-
-
-def tiny_pose2d_config(channels=(4, 8, 16, 32), dataset: str = 'coco') -> Config:
-    """MMPose's COCO (or MPII) HRNet-W32 256x192 top-down config with the
-    tiny lifter's HRNet stages (stage-4 widths ``channels``), random init."""
-    return pose2d_models.tiny_pose2d_config(
-        Config.fromfile(CAPF_TINY).model.backbone.extra, channels, dataset)
 
 
 @pytest.fixture(autouse=True)

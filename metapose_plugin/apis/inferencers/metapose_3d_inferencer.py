@@ -25,6 +25,8 @@ from mmpose.structures import PoseDataSample
 
 from metapose_plugin.visualization import MetaPose3dLocalVisualizer
 
+from ..bvh_export import track_keypoints, write_bvh
+from ..model_zoo import resolve_pose_models
 from .feature_reuse import HRNetFeatureCapture, feature_reuse_blocker, lift_from_features
 from .keypoint_files import is_keypoint_file
 from .lifter_config import (check_video_lifter, codec_needs_intrinsics, is_image_lifter,
@@ -108,14 +110,24 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
     The video shows the 2D skeleton and one 3D panel per person
     (:class:`MetaPose3dLocalVisualizer`).
 
+    BVH: with ``export_bvh=True`` (and ``pred_out_dir``) a video also gives
+    one ``<video>_track<id>.bvh`` per track beside its JSON
+    (:func:`write_bvh`).
+
     Args:
-        pose3d (str | dict | Config): Lifter config (path or config).
+        pose3d (str | dict | Config): Lifter config (path or config), or a
+            model zoo alias (``'capf-w32_h36m'`` or ``'zoo://...'``:
+            downloaded, converted and cached on first use, see
+            ``model-index.yml``).
         pose3d_weights (str, optional): Lifter checkpoint. Defaults to None
-            (random weights, with a warning).
+            (the alias' weights; random weights, with a warning, for a
+            config).
         pose2d (str | dict | Config, optional): 2D model: MMPose alias
-            (``'human'``), config name, path or config; None for none
-            (sequence lifters on 2D keypoint files only). Defaults to
-            ``'human'``.
+            (``'human'``), config name, path or config, or a zoo alias.
+            Defaults to None: the 2D model the zoo alias' lifter was trained
+            with (same HRNet features), else ``'human'``. A sequence lifter
+            builds it on its first video or frames (2D keypoint files need
+            none).
         pose2d_weights (str, optional): 2D checkpoint. Defaults to None.
         device (str, optional): Device, e.g. ``'cuda:0'``. Defaults to None
             (CUDA if available).
@@ -146,12 +158,12 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
         'return_vis', 'show', 'wait_time', 'draw_bbox', 'radius', 'thickness', 'kpt_thr',
         'num_instances', 'vis_out_dir'
     }
-    postprocess_kwargs: set = {'pred_out_dir'}
+    postprocess_kwargs: set = {'pred_out_dir', 'export_bvh'}
 
     def __init__(self,
                  pose3d: Union[ModelType, str],
                  pose3d_weights: Optional[str] = None,
-                 pose2d: Optional[Union[ModelType, str]] = 'human',
+                 pose2d: Optional[Union[ModelType, str]] = None,
                  pose2d_weights: Optional[str] = None,
                  device: Optional[str] = None,
                  scope: str = 'mmpose',
@@ -160,6 +172,8 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
                  det_cat_ids: Union[int, Tuple[int, ...]] = 0,
                  reuse_features: bool = True,
                  show_progress: bool = False) -> None:
+        pose3d, pose3d_weights, pose2d, pose2d_weights = resolve_pose_models(
+            pose3d, pose3d_weights, pose2d, pose2d_weights)
         init_default_scope(scope)
         super().__init__(
             model=pose3d, weights=pose3d_weights, device=device, scope=scope,
@@ -167,15 +181,23 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
         self.model = revert_sync_batchnorm(self.model)
         self.visualizer.set_dataset_meta(self.model.dataset_meta)
         self._video_input = False
+        self._export_bvh = False
         self._buffer = defaultdict(list)
         self._tracker = PersonTracker()  # replaced per call (preprocess)
-        if pose2d is None and self.image_lifter:
-            raise ValueError('MetaPose3DInferencer: an image lifter needs a 2D model; '
-                             'pose2d=None is for sequence lifters on 2D keypoint files')
         self.track_lifter = None if self.image_lifter else self._init_track_lifter()
-        self.pose2d_model = None if pose2d is None else self._init_pose2d(
-            pose2d, pose2d_weights, device, scope, det_model, det_weights, det_cat_ids)
+        self._pose2d_args = (pose2d, pose2d_weights, device, scope, det_model, det_weights,
+                             det_cat_ids)
+        self._pose2d_model = self._init_pose2d() if self.image_lifter else None
         self.feature_reuse, self.feature_reuse_reason = self._init_feature_reuse(reuse_features)
+
+    @property
+    def pose2d_model(self) -> Pose2DInferencer:
+        """The composed top-down 2D inferencer: built with the image lifters,
+        on first use with the sequence lifters (a 2D keypoint file needs
+        none)."""
+        if self._pose2d_model is None:
+            self._pose2d_model = self._init_pose2d()
+        return self._pose2d_model
 
     def _init_track_lifter(self) -> TrackLifter:
         """Pass 2 of a sequence lifter, in the windows of its test dataset."""
@@ -188,12 +210,11 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
         return TrackLifter(self.model, self.pipeline, sequence_window_spec(self.cfg, name),
                            self.model.dataset_meta, codec_needs_intrinsics(self.cfg))
 
-    def _init_pose2d(self, pose2d, pose2d_weights, device, scope, det_model, det_weights,
-                     det_cat_ids) -> Pose2DInferencer:
-        """The composed top-down 2D inferencer; its keypoints must convert to
-        H36M (checked now, naming the dataset)."""
-        inferencer = Pose2DInferencer(pose2d, pose2d_weights, device, scope, det_model,
-                                      det_weights, det_cat_ids)
+    def _init_pose2d(self) -> Pose2DInferencer:
+        """The composed top-down 2D inferencer of the constructor's 2D
+        arguments; its keypoints must convert to H36M (checked now, naming
+        the dataset)."""
+        inferencer = Pose2DInferencer(*self._pose2d_args)
         if inferencer.cfg.get('data_mode') != 'topdown':
             raise ValueError('MetaPose3DInferencer: the 2D model must be top-down (data_mode '
                              f"'topdown'), got {inferencer.cfg.get('data_mode')!r}")
@@ -205,8 +226,6 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
 
     def _init_feature_reuse(self, reuse_features: bool) -> Tuple[bool, str]:
         """Whether (and why) an image lifter reuses the 2D model's HRNet maps."""
-        if self.pose2d_model is None:
-            return False, 'no 2D model (pose2d=None)'
         if not self.image_lifter:
             return False, 'a sequence lifter has no image encoder'
         self.pose2d_input_size, self.use_udp = _topdown_affine(self.pose2d_model.cfg)
@@ -231,9 +250,9 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
                 ``use_oks_tracking``, ``tracking_thr`` (preprocess),
                 ``vis_out_dir``, ``show``, ``num_instances``, ``kpt_thr``,
                 ``draw_bbox``, ``radius``, ``thickness``, ``wait_time``,
-                ``return_vis`` (visualize), ``pred_out_dir`` (postprocess),
-                ``return_datasamples``, ``out_dir``; sequence lifters also
-                take the options of :meth:`lift_offline`.
+                ``return_vis`` (visualize), ``pred_out_dir``, ``export_bvh``
+                (postprocess), ``return_datasamples``, ``out_dir``; sequence
+                lifters also take the options of :meth:`lift_offline`.
 
         Yields:
             dict: ``predictions`` and ``visualization`` of one frame.
@@ -485,8 +504,11 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
                     preds: List[PoseDataSample],
                     visualization: List[np.ndarray],
                     return_datasamples: bool = False,
-                    pred_out_dir: str = '') -> dict:
-        """Pack the results; write predictions as JSON.
+                    pred_out_dir: str = '',
+                    export_bvh: bool = False) -> dict:
+        """Pack the results; write predictions as JSON (and, for a video
+        with ``export_bvh``, one BVH per track at its end, see
+        :meth:`_finalize_video_processing`).
 
         Each person becomes ``{'track_id': int, 'bbox': [x1, y1, x2, y2],
         'bbox_score': float, 'keypoints_2d': 17 x [x, y] (frame pixels),
@@ -499,6 +521,10 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
             dict: ``predictions`` (per frame: a list of such dicts, or the
             data sample with ``return_datasamples``) and ``visualization``.
         """
+        if export_bvh and not (pred_out_dir and self._video_input):
+            raise ValueError('MetaPose3DInferencer: export_bvh needs a video input and '
+                             'pred_out_dir (the BVH files go beside the JSON)')
+        self._export_bvh = export_bvh
         result = dict(visualization=visualization, predictions=[])
         for pred in preds:
             people = to_json(pred)
@@ -511,6 +537,19 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
                 name = os.path.splitext(os.path.basename(pred.img_path))[0] + '.json'
                 mmengine.dump(people, os.path.join(pred_out_dir, name), indent='  ')
         return result
+
+    def _finalize_video_processing(self, pred_out_dir: str = '') -> None:
+        """Close the video, write its JSON and, with ``export_bvh``, one
+        ``<video>_track<id>.bvh`` per track: every frame of the video, the
+        track's root-relative 3D (the image lifters give no root: the BVH
+        root stays at the origin), frames without the person interpolated."""
+        super()._finalize_video_processing(pred_out_dir)
+        if not (self._export_bvh and pred_out_dir):
+            return
+        stem = os.path.splitext(self.video_info['name'])[0]
+        for track_id, keypoints in track_keypoints(self.video_info['predictions']).items():
+            write_bvh(os.path.join(pred_out_dir, f'{stem}_track{track_id}.bvh'), keypoints,
+                      self.video_info['fps'])
 
 
 def _topdown_affine(cfg: Config) -> Tuple[Tuple[int, int], bool]:

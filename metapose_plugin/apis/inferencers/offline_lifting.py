@@ -54,7 +54,8 @@ class OfflineLiftingMixin:
                 frames). Pass 2: ``overlap`` (frames shared by consecutive
                 sequence-to-sequence windows, default 0), FinePOSE's
                 ``num_hypotheses``, ``num_steps``. Outputs:
-                ``pred_out_dir`` (:func:`write_video_outputs`) and the
+                ``pred_out_dir`` and ``export_bvh`` (one BVH per track,
+                needs the frame rate; :func:`write_video_outputs`) and the
                 visualisation options of :meth:`visualize`.
 
         Yields:
@@ -68,10 +69,16 @@ class OfflineLiftingMixin:
         if pass1.pop('action', None) is not None:
             raise ValueError('MetaPose3DInferencer: action= is for MetaPose (image lifter); '
                              'sequence lifters lift video with action-agnostic prompts')
+        if output_kwargs.get('export_bvh') and not output_kwargs.get('pred_out_dir'):
+            raise ValueError('MetaPose3DInferencer: export_bvh needs pred_out_dir (the BVH '
+                             'files go beside the JSON)')
         max_gap = pass1.pop('max_gap', 5)
         min_track_length = pass1.pop('min_track_length', 1)
         video, frames = self._tracked_2d(inputs, **pass1)
         tracks = self._tracks(video, max_gap, min_track_length)
+        if output_kwargs.get('export_bvh') and not video.fps > 0:
+            raise ValueError(f'MetaPose3DInferencer: export_bvh needs the frame rate of '
+                             f'{video.name}: give fps=')
         overlap = pass2.pop('overlap', 0)
         with video_test_cfg(self.model, self.track_lifter.spec.seq2seq, **pass2):
             for track in (progress(tracks, description='Lifting tracks')
@@ -80,7 +87,8 @@ class OfflineLiftingMixin:
                                                             overlap)
         if output_kwargs.get('pred_out_dir'):
             write_video_outputs(output_kwargs['pred_out_dir'], video.name, tracks,
-                                len(video.frames), video.fps)
+                                len(video.frames), video.fps,
+                                output_kwargs.get('export_bvh', False))
         width, height = video.image_size
         drawing = any(visualize_kwargs.get(k) for k in ('return_vis', 'show', 'vis_out_dir'))
         for frame_id, frame in enumerate(frames() if drawing else [None] * len(video.frames)):
@@ -116,9 +124,6 @@ class OfflineLiftingMixin:
         if keypoint_format is not None or image_size is not None:
             raise ValueError('keypoint_format / image_size describe 2D keypoint files; '
                              f'input {inputs!r} is not one (.json, .npz)')
-        if self.pose2d_model is None:
-            raise ValueError(f'MetaPose3DInferencer: no 2D model (pose2d=None) to run on '
-                             f'{inputs!r}; give a 2D keypoint file (.json, .npz)')
         frames = self._inputs_to_list(inputs)
         if self._video_input:
             name, fps = self.video_info['name'], self.video_info['fps']
@@ -128,8 +133,9 @@ class OfflineLiftingMixin:
             fps = float('nan') if fps is None else fps
         if self.show_progress:
             frames = progress(frames, description='2D', total=operator.length_hint(frames))
-        video = estimate_tracked_2d(self.pose2d_model, frames, name, fps, self.dataset_2d,
-                                    tracker, bbox_thr, nms_thr)
+        pose2d_model = self.pose2d_model  # built on first use; sets dataset_2d
+        video = estimate_tracked_2d(pose2d_model, frames, name, fps, self.dataset_2d, tracker,
+                                    bbox_thr, nms_thr)
         return video, lambda: self._inputs_to_list(inputs)
 
     def _tracks(self, video: Pose2DVideo, max_gap: int, min_track_length: int) -> List[PoseTrack]:

@@ -13,6 +13,8 @@ from mmpose.structures import PoseDataSample
 from metapose_plugin.engine.fileio import write_atomically
 from metapose_plugin.structures.pose_tracks import PoseTrack
 
+from ..bvh_export import write_bvh
+
 
 def frame_sample(tracks: List[PoseTrack], frame_id: int, metainfo: dict) -> PoseDataSample:
     """The lifted people of one frame, sorted by track id.
@@ -79,7 +81,7 @@ def to_json(pred: PoseDataSample) -> List[dict]:
 
 
 def write_video_outputs(pred_out_dir: str, name: str, tracks: List[PoseTrack], num_frames: int,
-                        fps: float) -> List[str]:
+                        fps: float, export_bvh: bool = False) -> List[str]:
     """Write the outputs of a lifted video; every file made from the lifted
     tracks is written here (a per-track writer gets each track's 3D here).
 
@@ -90,6 +92,9 @@ def write_video_outputs(pred_out_dir: str, name: str, tracks: List[PoseTrack], n
       camera frame, metres, root-relative, ``track<id>/keypoints_2d`` (T,
       17, 2) pixels, ``track<id>/keypoint_scores_2d`` (T, 17),
       ``track<id>/interpolated`` (T,) bool; ``track_ids`` (n,) and ``fps``.
+    - with ``export_bvh``, ``<stem>_track<id>.bvh`` per track
+      (:func:`write_bvh`): the track's T frames at ``fps``, its
+      root-relative 3D (root at the origin).
 
     Args:
         pred_out_dir (str): Output folder (created).
@@ -97,6 +102,7 @@ def write_video_outputs(pred_out_dir: str, name: str, tracks: List[PoseTrack], n
         tracks (list[PoseTrack]): Lifted tracks.
         num_frames (int): Frames of the video.
         fps (float): Its frame rate.
+        export_bvh (bool): Also write one BVH per track. Defaults to False.
 
     Returns:
         list[str]: Paths of the files written.
@@ -117,4 +123,8 @@ def write_video_outputs(pred_out_dir: str, name: str, tracks: List[PoseTrack], n
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_atomically(buffer.getvalue(), stem + '_tracks.npz')
-    return [stem + '.json', stem + '_tracks.npz']
+    written = [stem + '.json', stem + '_tracks.npz']
+    if export_bvh:
+        written += [write_bvh(f'{stem}_track{track.track_id}.bvh', track.keypoints_3d, fps)
+                    for track in tracks]
+    return written

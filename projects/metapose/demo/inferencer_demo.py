@@ -15,24 +15,31 @@ with the arguments of MMPose's ``demo/inferencer_demo.py``. Examples::
         --pose3d \\
         configs/finepose/finepose_mixste-243frm-cpn_clip-b32_1xb4-100e_h36m-videopose3d.py \\
         --pose3d-weights finepose.pth --output-root out --save-predictions
+
+``--pose3d`` also takes a model zoo alias (``--pose3d capf-w32_h36m``: the
+released weights, downloaded and converted once, with the 2D model they were
+trained on); ``--show-alias`` lists the aliases; ``--export-bvh`` writes one
+BVH per track beside the JSON.
 """
 from argparse import ArgumentParser, Namespace
 
 from metapose_plugin.apis import MetaPose3DInferencer
-from metapose_plugin.apis.inferencers.keypoint_files import KEYPOINT_FORMATS, is_keypoint_file
+from metapose_plugin.apis.inferencers.keypoint_files import KEYPOINT_FORMATS
 from metapose_plugin.apis.inferencers.metapose_3d_inferencer import SEQUENCE_OPTIONS
+from metapose_plugin.apis.model_zoo import alias_table
 
 
 def parse_args() -> Namespace:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--input', required=True,
+    parser.add_argument('--input',
                         help='video, image, folder of images, or (sequence lifters) a 2D '
                         'keypoint file: MMPose prediction .json or .npz')
     parser.add_argument('--output-root', default='', help='folder of the outputs')
-    parser.add_argument('--pose3d', required=True, help='lifter config')
+    parser.add_argument('--pose3d', help='lifter config, or a model zoo alias (--show-alias)')
     parser.add_argument('--pose3d-weights', default=None, help='lifter checkpoint')
-    parser.add_argument('--pose2d', default='human',
-                        help='2D model: MMPose alias, config name or config path')
+    parser.add_argument('--pose2d', default=None,
+                        help='2D model: MMPose alias, config name or config path (default: the '
+                        "zoo alias' 2D model, else MMPose's 'human')")
     parser.add_argument('--pose2d-weights', default=None, help='2D model checkpoint')
     parser.add_argument('--det-model', '--det-config', dest='det_model', default=None,
                         help="MMDetection config or alias, or 'whole_image'")
@@ -76,17 +83,30 @@ def parse_args() -> Namespace:
                           help='frame size of a .json keypoint file, pixels')
     sequence.add_argument('--fps', type=float, default=None,
                           help='frame rate of a .json keypoint file or of a frame folder')
-    return parser.parse_args()
+    parser.add_argument('--export-bvh', action='store_true',
+                        help='also write one BVH per track beside the JSON (video or 2D file '
+                        'input)')
+    parser.add_argument('--show-alias', action='store_true',
+                        help='list the model zoo aliases and exit')
+    args = parser.parse_args()
+    if not args.show_alias and not (args.input and args.pose3d):
+        parser.error('--input and --pose3d are required (or --show-alias)')
+    return args
 
 
 def main() -> None:
     args = parse_args()
+    if args.show_alias:
+        print(alias_table())
+        return
+    if args.export_bvh:
+        args.save_predictions = True
     if args.save_predictions and not args.output_root:
-        raise SystemExit('--save-predictions needs --output-root')
+        raise SystemExit('--save-predictions and --export-bvh need --output-root')
     inferencer = MetaPose3DInferencer(
         pose3d=args.pose3d,
         pose3d_weights=args.pose3d_weights,
-        pose2d=None if is_keypoint_file(args.input) else args.pose2d,
+        pose2d=args.pose2d,
         pose2d_weights=args.pose2d_weights,
         device=args.device,
         det_model=args.det_model,
@@ -113,6 +133,7 @@ def main() -> None:
         num_instances=args.num_instances,
         draw_bbox=args.draw_bbox,
         show=args.show,
+        export_bvh=args.export_bvh,
         **options)
     for _ in outputs:
         pass

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from metapose_plugin.apis.inferencers.lifter_config import (SequenceWindowSpec, is_image_lifter,
                                                             sequence_window_spec)
 
-from metapose_plugin.testing.pose2d_models import mmpose_config
+from metapose_plugin.testing.tiny_pose2d import mmpose_config
 
 from ..conftest import CAPF_TINY, METAPOSE_TINY, REPO, tiny_pose2d_config
 

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from metapose_plugin.apis import MetaPose3DInferencer
 
 from ..conftest import REPO
+from ..test_bvh_export import check_against_input
 
 CONFIGS = osp.join(REPO, 'configs')
 VIDEOPOSE = osp.join(CONFIGS, 'video_pose_lift',
@@ -191,7 +192,8 @@ def test_gaps_tracks_and_outputs(tmp_path):
     present[70:72] = False  # missed for 2 frames: interpolated
     path = _npz(tmp_path / 'walk.npz', frames, present=present)
     inferencer = _inferencer(VIDEOPOSE)
-    lifted = _lift(inferencer, path, max_gap=5, pred_out_dir=str(tmp_path / 'pred'))
+    lifted = _lift(inferencer, path, max_gap=5, pred_out_dir=str(tmp_path / 'pred'),
+                   export_bvh=True)
     assert [len(people) for people in lifted] == [1] * 40 + [0] * 20 + [1] * 60
     assert {lifted[t][0]['track_id'] for t in range(40)} == {0}
     assert {lifted[t][0]['track_id'] for t in range(60, 120)} == {1}
@@ -208,6 +210,13 @@ def test_gaps_tracks_and_outputs(tmp_path):
         assert tracks['track1/keypoints_3d'].shape == (60, 17, 3)
         assert tracks['track1/frame_ids'].tolist() == list(range(60, 120))
         np.testing.assert_array_equal(tracks['track1/keypoints_3d'][:, 0], 0)  # root-relative
+        # one BVH per track: its frames at the file's rate, its 3D's bones
+        for track_id, length in ((0, 40), (1, 60)):
+            bvh = str(tmp_path / 'pred' / f'walk_track{track_id}.bvh')
+            with open(bvh) as f:
+                text = f.read()
+            assert f'Frames: {length}\n' in text and f'Frame Time: {1 / 50:.8f}' in text
+            assert check_against_input(bvh, tracks[f'track{track_id}/keypoints_3d']) >= 8
     short = _lift(inferencer, path, max_gap=5, min_track_length=50)
     assert [len(people) for people in short] == [0] * 60 + [1] * 60
     joined = _lift(inferencer, path, max_gap=25)
@@ -230,8 +239,8 @@ def test_bad_inputs_fail_before_the_lifter(tmp_path, monkeypatch):
         _lift(inferencer, _npz(tmp_path / 'ok.npz', 10), overlap=3)
     with pytest.raises(ValueError, match='num_hypotheses / num_steps apply to diffusion'):
         _lift(inferencer, _npz(tmp_path / 'ok.npz', 10), num_steps=3)
-    with pytest.raises(ValueError, match=r'no 2D model \(pose2d=None\)'):
-        next(inferencer(osp.join(REPO, 'data', 'videos', 'demo.mp4')))
+    with pytest.raises(ValueError, match='export_bvh needs pred_out_dir'):
+        _lift(inferencer, _npz(tmp_path / 'ok.npz', 10), export_bvh=True)
     with pytest.raises(ValueError, match='action= is for MetaPose'):
         _lift(inferencer, _npz(tmp_path / 'ok.npz', 10), action='Walking')
     assert not calls

@@ -127,8 +127,6 @@ def test_configs_and_options_that_do_not_fit(tmp_path):
         next(image_lifter(VIDEO, max_gap=3))
     with pytest.raises(ValueError, match='2D keypoint files need a sequence lifter'):
         next(image_lifter(str(tmp_path / 'clip.npz')))
-    with pytest.raises(ValueError, match='image lifter needs a 2D model'):
-        MetaPose3DInferencer(pose3d=Config.fromfile(CAPF_TINY), pose2d=None, device='cpu')
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(b'not a video' * 10)
     sequence = MetaPose3DInferencer(pose3d=osp.join(REPO, 'configs', LIFTERS['videopose3d']),

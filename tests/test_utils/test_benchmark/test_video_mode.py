@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from metapose_plugin.testing.pose2d_models import tiny_pose2d_config
+from metapose_plugin.testing import tiny_pose2d_config
 from metapose_plugin.utils.benchmark import video_mode
 from metapose_plugin.utils.benchmark.runner import run_benchmark
 
@@ -26,9 +26,7 @@ MOTIONBERT = osp.join(CONFIGS, 'motionbert',
 @pytest.fixture(autouse=True)
 def tiny_2d(monkeypatch):
     """A tiny HRNet 2D model (the tiny CA-PF's stages) instead of W32."""
-    extra = Config.fromfile(CAPF_TINY).model.backbone.extra
-    monkeypatch.setattr(video_mode, 'sequence_pose2d_config',
-                        lambda: tiny_pose2d_config(extra))
+    monkeypatch.setattr(video_mode, 'sequence_pose2d_config', tiny_pose2d_config)
     with DefaultScope.overwrite_default_scope('mmpose'):
         yield
 
