@@ -5,9 +5,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from metapose_plugin.apis.inferencers.lifter_config import (SequenceWindowSpec, is_image_lifter,
+from metapose_plugin.apis.inferencers.lifter_config import (SequenceWindowSpec,
+                                                            check_video_lifter, is_image_lifter,
                                                             sequence_window_spec)
-
+from metapose_plugin.apis.model_zoo.metafile import load_model_index
 from metapose_plugin.testing.tiny_pose2d import mmpose_config
 
 from ..conftest import CAPF_TINY, METAPOSE_TINY, REPO, tiny_pose2d_config
@@ -59,3 +60,21 @@ def test_image_lifters_and_non_lifters():
         is_image_lifter(multiview, 'mv')
     with pytest.raises(ValueError, match=r"x.py: model.type 'NoSuchLifter' is not a registered"):
         is_image_lifter(Config(dict(model=dict(type='NoSuchLifter'))), 'x.py')
+
+
+def test_zoo_sequence_lifters_lift_video_offline():
+    """The released FinePOSE and MPM lifters of model-index.yml are sequence
+    lifters of the offline path; MPM's refine stage is refused by name."""
+    entries = {e.name: e for e in load_model_index().values()
+               if e.collection in ('FinePOSE', 'MPM')}
+    lifters = {name: e for name, e in entries.items() if 'pretrain' not in name}
+    assert any('finepose' in name for name in lifters) and any('refine' in n for n in lifters)
+    for name, entry in lifters.items():
+        cfg = Config.fromfile(entry.config)
+        assert not is_image_lifter(cfg, name)
+        if cfg.model.get('refine') is not None:
+            with pytest.raises(ValueError, match=rf'{name}: model.refine'):
+                check_video_lifter(cfg, name)
+            continue
+        check_video_lifter(cfg, name)
+        assert sequence_window_spec(cfg, name).seq_len == 243

@@ -2,7 +2,6 @@
 on the demo video (tiny random models, MMPose's 2D model on the whole
 image): JSON, per-track arrays and the video written, one 3D pose per frame
 and track; and the errors of bad input."""
-import importlib.util
 import os.path as osp
 import sys
 
@@ -14,6 +13,7 @@ from mmengine.config import Config
 from mmpose.apis import MMPoseInferencer
 
 from metapose_plugin.apis import MetaPose3DInferencer
+from metapose_plugin.testing import load_script
 
 from ..conftest import CAPF_TINY, REPO, VIDEO, tiny_pose2d_config
 
@@ -27,13 +27,6 @@ LIFTERS = {
     'motionbert': ('motionbert/'
                    'motionbert_tiny-dstformer-27frm-cpn-ft_1xb8-1e_h36m-videopose3d-sample.py'),
 }
-
-
-def _demo():
-    spec = importlib.util.spec_from_file_location('inferencer_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -50,7 +43,7 @@ def test_demo_video_through_the_cli(tmp_path, monkeypatch, pose2d_config, lifter
         DEMO, '--input', VIDEO, '--pose3d', osp.join(REPO, 'configs', LIFTERS[lifter]),
         '--pose2d', pose2d_config, '--det-model', 'whole_image', '--device', 'cpu',
         '--output-root', str(out), '--save-predictions', '--batch-size', '2'])
-    _demo().main()
+    load_script(DEMO).main()
     records = mmengine.load(str(out / 'predictions' / 'demo.json'))
     assert [r['frame_id'] for r in records] == list(range(NUM_FRAMES))
     for record in records:
@@ -71,8 +64,8 @@ def test_demo_video_through_the_cli(tmp_path, monkeypatch, pose2d_config, lifter
 
 def test_mmpose_2d_predictions_through_the_cli(tmp_path, monkeypatch, pose2d_config):
     """MMPose's own 2D predictions of the demo video (its inferencer's JSON,
-    COCO order), with the frame size and rate, no 2D model: per-frame 3D and
-    a video on a blank frame."""
+    COCO order), with the frame size and rate, no 2D model: per-frame 3D, a
+    video on a blank frame and the track's BVH at the file's rate."""
     mmpose_2d = MMPoseInferencer(pose2d=pose2d_config, det_model='whole_image', device='cpu')
     for _ in mmpose_2d(VIDEO, pred_out_dir=str(tmp_path / '2d')):
         pass
@@ -80,10 +73,12 @@ def test_mmpose_2d_predictions_through_the_cli(tmp_path, monkeypatch, pose2d_con
     monkeypatch.setattr(sys, 'argv', [
         DEMO, '--input', str(tmp_path / '2d' / 'demo.json'), '--pose3d',
         osp.join(REPO, 'configs', LIFTERS['videopose3d']), '--image-size', '960', '540',
-        '--fps', '5', '--device', 'cpu', '--output-root', str(out), '--save-predictions'])
-    _demo().main()
+        '--fps', '5', '--device', 'cpu', '--output-root', str(out), '--export-bvh'])
+    load_script(DEMO).main()  # no --pose2d: a 2D file never builds MMPose's 'human'
     records = mmengine.load(str(out / 'predictions' / 'demo.json'))
     assert len(records) == NUM_FRAMES and all(len(r['instances']) == 1 for r in records)
+    bvh = (out / 'predictions' / 'demo_track0.bvh').read_text()
+    assert f'Frames: {NUM_FRAMES}\n' in bvh and 'Frame Time: 0.20000000' in bvh
     assert {r['instances'][0]['track_id'] for r in records} == {0}
     # the whole-image box of MMPose's 2D file survives, the 2D is its converted one
     np.testing.assert_allclose(records[0]['instances'][0]['bbox'], [0, 0, 960, 540])
