@@ -112,7 +112,9 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
 
     BVH: with ``export_bvh=True`` (and ``pred_out_dir``) a video also gives
     one ``<video>_track<id>.bvh`` per track beside its JSON
-    (:func:`write_bvh`).
+    (:func:`write_bvh`): image lifters over every frame of the video,
+    sequence lifters (also from a 2D file) over the track's own frames
+    (:func:`write_video_outputs`).
 
     Args:
         pose3d (str | dict | Config): Lifter config (path or config), or a
