@@ -2,10 +2,10 @@
 
 Usage::
 
-    python tools/benchmark.py CONFIG [--mode train|infer|data|pipeline]
-        [--device cpu|cuda] [--batch-size N] [--iters N] [--json OUT]
-        [--no-text-cache] [--text-tower clip-b32|clip-l14]
-        [--cfg-options KEY=VALUE ...]
+    python tools/benchmark.py CONFIG [--mode train|infer|data|pipeline|diffusion|pretrain|
+        lift|stage1|video] [--device cpu|cuda] [--batch-size N] [--iters N] [--json OUT]
+        [--no-text-cache] [--text-tower clip-b32|clip-l14] [--video VIDEO]
+        [--video-frames N] [--cfg-options KEY=VALUE ...]
 
 Models get random weights (no checkpoint or pretrained download). Timers run
 after a warm-up and synchronise CUDA. Prints a table; ``--json`` writes the
@@ -48,7 +48,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--sample-root', default=osp.join(REPO, 'data', 'h36m_sample'),
                         help='data mode: npz sample folder')
     parser.add_argument('--video', default=osp.join(REPO, 'data', 'videos', 'demo.mp4'),
-                        help='pipeline mode: input video')
+                        help='pipeline and video modes: input video')
+    parser.add_argument('--video-frames', type=int, default=None,
+                        help='video mode: frames of the benchmark video (the input played '
+                        'forth and back; default: the input as it is); MMPose\'s path lifts '
+                        'the first --iters of them')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.test_cfg.flip_test=False')
     args = parser.parse_args(argv)
@@ -56,6 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
     if args.iters < 1:
         parser.error(f'--iters must be >= 1, got {args.iters}')
+    if args.video_frames is not None and args.video_frames < 1:
+        parser.error(f'--video-frames must be >= 1, got {args.video_frames}')
     if not osp.isfile(args.config):
         parser.error(f'config file {args.config!r} does not exist')
     return args
@@ -73,7 +79,8 @@ def main(argv=None) -> dict:
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     report = run_benchmark(cfg, args.mode, device=args.device, batch_size=args.batch_size,
                            iters=args.iters, no_text_cache=args.no_text_cache,
-                           sample_root=args.sample_root, video=args.video)
+                           sample_root=args.sample_root, video=args.video,
+                           video_frames=args.video_frames)
     print(format_table(report))
     if args.json_out:
         mmengine.dump(report, args.json_out, indent=2)

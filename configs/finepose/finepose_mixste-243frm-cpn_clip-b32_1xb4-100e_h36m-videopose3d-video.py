@@ -1,9 +1,16 @@
-# FinePOSE for video through MMPose's MMPoseInferencer / Pose3DInferencer:
-# the inferencer cuts a 243-frame window of tracked 2D around every frame
-# (seq_len of the test dataset) and keeps the lifter's centre frame. Default
-# behaviour: action-agnostic prompts, P-Agg (no camera, no ground truth),
-# per-sample noise seeded from the 2D input.
-#   MMPoseInferencer(pose2d='human', pose3d=THIS_CONFIG, pose3d_weights=CKPT)
+# FinePOSE lifting one centred 243-frame window per frame and keeping its
+# centre (sequence-to-frame), the base config's model and weights otherwise.
+# For video, the base config is the one to use: MetaPose3DInferencer lifts
+# each frame of a track in exactly one window there (1/243 of the windows).
+# With this config it lifts every frame in its own window, with the track's
+# real future (F times the cost; the centre of a window has context on both
+# sides). The 'per_frame' test windows tell the inferencer so; evaluate with
+# the base config (the multi-hypothesis metric scores whole windows).
+# MMPose's MMPoseInferencer / Pose3DInferencer accept it but lift online:
+# the 121 future frames of each window are copies of the current frame, which
+# FinePOSELifter logs once; use projects/metapose/demo/inferencer_demo.py.
 _base_ = ['./finepose_mixste-243frm-cpn_clip-b32_1xb4-100e_h36m-videopose3d.py']
 
 model = dict(test_cfg=dict(output_frames='centre'))
+val_dataloader = dict(dataset=dict(sample_mode='per_frame'))
+test_dataloader = dict(dataset=dict(sample_mode='per_frame'))

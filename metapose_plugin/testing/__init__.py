@@ -1,9 +1,10 @@
 from ._utils import get_packed_inputs
 from .fixtures import (fixtures_required, missing_fixture_message, parity_fixture_dir,
                        require_shared_fixture, shared_fixture_dir)
+from .scripts import load_script
 from .tiny_pose2d import tiny_pose2d_config
 
 __all__ = [
-    'fixtures_required', 'get_packed_inputs', 'missing_fixture_message', 'parity_fixture_dir',
-    'require_shared_fixture', 'shared_fixture_dir', 'tiny_pose2d_config'
+    'fixtures_required', 'get_packed_inputs', 'load_script', 'missing_fixture_message',
+    'parity_fixture_dir', 'require_shared_fixture', 'shared_fixture_dir', 'tiny_pose2d_config'
 ]

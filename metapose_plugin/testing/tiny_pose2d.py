@@ -9,13 +9,17 @@ CAPF_TINY = str(Path(__file__).resolve().parents[2] / 'configs' / 'capf' /
                 'capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py')
 
 
+def mmpose_config(*parts: str) -> str:
+    """Path of a config shipped with the installed MMPose (``.mim/configs``)."""
+    return str(Path(mmpose.__file__).parent / '.mim' / 'configs' / Path(*parts))
+
+
 def tiny_pose2d_config(channels=(4, 8, 16, 32), dataset: str = 'coco') -> Config:
     """MMPose's COCO (or MPII) HRNet-W32 256x192 top-down config with the
     tiny lifter's HRNet stages (stage-4 widths ``channels``), random init."""
     name = {'coco': ('coco', 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'),
             'mpii': ('mpii', 'td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py')}[dataset]
-    cfg = Config.fromfile(str(Path(mmpose.__file__).parent / '.mim' / 'configs' /
-                              'body_2d_keypoint' / 'topdown_heatmap' / name[0] / name[1]))
+    cfg = Config.fromfile(mmpose_config('body_2d_keypoint', 'topdown_heatmap', *name))
     extra = Config.fromfile(CAPF_TINY).model.backbone.extra
     extra.stage4.num_channels = tuple(channels)
     extra.stage3.num_channels = tuple(channels[:3])

@@ -57,6 +57,7 @@ def _check_report(report, mode, keys):
     (['--batch-size', '0'], '--batch-size must be >= 1'),
     (['--device', 'tpu'], 'invalid choice'),
     (['--text-tower', 'clip-h14'], 'invalid choice'),
+    (['--mode', 'video', '--video-frames', '0'], '--video-frames must be >= 1'),
 ])
 def test_bad_arguments_exit_with_a_message(tool, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -72,6 +73,7 @@ def test_missing_config_and_defaults(tool, capsys):
     args = tool['parse_args']([osp.join(REPO, CAPF_TINY)])
     assert (args.mode, args.device, args.batch_size, args.iters) == ('train', 'cpu', None, 10)
     assert not args.no_text_cache and args.json_out is None and args.text_tower is None
+    assert args.video_frames is None
 
 
 def test_train_report_capf(tool, tmp_path, capsys):

@@ -1,12 +1,11 @@
 """projects/metapose/demo/inferencer_demo.py: the zoo's aliases and BVH export."""
-import importlib.util
 import json
 import os.path as osp
 import sys
 
 import pytest
 
-from metapose_plugin.testing import tiny_pose2d_config
+from metapose_plugin.testing import load_script, tiny_pose2d_config
 
 from ._tool_utils import CAPF_TINY, REPO
 
@@ -14,9 +13,7 @@ DEMO = 'projects/metapose/demo/inferencer_demo.py'
 
 
 def _main(monkeypatch, *args: str) -> None:
-    spec = importlib.util.spec_from_file_location('inferencer_demo', osp.join(REPO, DEMO))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(osp.join(REPO, DEMO))
     monkeypatch.setattr(sys, 'argv', [DEMO, *args])
     module.main()
 

@@ -1,22 +1,23 @@
-"""Video / image to 3D skeletons with an image-context lifter."""
+"""Video / image / 2D keypoint file to 3D skeletons with any lifter of the
+plugin: image-context lifters frame by frame, sequence lifters offline."""
 import mimetypes
 import operator
 import os
 from collections import defaultdict
 from contextlib import nullcontext
 from datetime import datetime
-from typing import Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 import mmcv
 import mmengine
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.dataset import Compose
 from mmengine.infer.infer import ModelType
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
-from mmpose.apis import _track_by_iou, _track_by_oks
 from mmpose.apis.inferencers import Pose2DInferencer
 from mmpose.apis.inferencers.base_mmpose_inferencer import BaseMMPoseInferencer
 from mmpose.registry import INFERENCERS
@@ -27,9 +28,16 @@ from metapose_plugin.visualization import MetaPose3dLocalVisualizer
 from ..bvh_export import track_keypoints, write_bvh
 from ..model_zoo import resolve_pose_models
 from .feature_reuse import HRNetFeatureCapture, feature_reuse_blocker, lift_from_features
+from .keypoint_files import is_keypoint_file
+from .lifter_config import (check_video_lifter, codec_needs_intrinsics, is_image_lifter,
+                            sequence_window_spec)
 from .lifter_inputs import build_lifter_sample, crop_image, crop_warp_matrix, to_h36m
+from .offline_lifting import InputType, OfflineLiftingMixin
+from .person_tracker import PersonTracker
+from .pose2d_pass import frame_people
+from .sequence_lifting import TrackLifter
+from .video_outputs import to_json
 
-InputType = Union[str, np.ndarray]
 LIFTER_INPUT_SIZE = (192, 256)  # crop (W, H), docs/design.md
 
 
@@ -48,14 +56,20 @@ class _Frames:
         return self._length
 
 
+#: options of the offline path (sequence lifters) that image lifters refuse
+SEQUENCE_OPTIONS = ('max_gap', 'min_track_length', 'keypoint_format', 'image_size', 'fps',
+                    'overlap', 'num_hypotheses', 'num_steps')
+
+
 @INFERENCERS.register_module(name='metapose-3d')
 @INFERENCERS.register_module()
-class MetaPose3DInferencer(BaseMMPoseInferencer):
-    """Video, image or image folder to per-person 3D skeletons with an
-    image-context lifter (MetaPose, CA-PF: :class:`ContextPoseLifter`).
+class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
+    """Video, image, image folder or 2D keypoint file to per-person 3D
+    skeletons with any lifter of the plugin.
 
-    Per frame: person boxes (MMDetection, or the whole image), top-down 2D
-    keypoints (any MMPose top-down model whose keypoints convert to H36M,
+    **Image-context lifters** (MetaPose, CA-PF: :class:`ContextPoseLifter`),
+    frame by frame: person boxes (MMDetection, or the whole image), top-down
+    2D keypoints (any MMPose top-down model whose keypoints convert to H36M,
     through a composed :class:`Pose2DInferencer`), track ids (IoU or OKS, as
     :class:`Pose3DInferencer`), then the lifter on each person's 192x256
     crop, the same crop as the 2D model's input (box centre and scale of
@@ -70,18 +84,37 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
     Text: MetaPose prompts are action-agnostic unless ``action=`` names an
     H36M action (e.g. ``'Walking'``) when calling the inferencer.
 
+    **Sequence lifters** (FinePOSE, MPM's lifter, MMPose's VideoPose3D and
+    MotionBERT on our sequence data), offline: pass 1 runs detection, 2D
+    and tracking over the whole input (or reads a 2D keypoint file,
+    :mod:`.keypoint_files`); each track's gaps of up to ``max_gap`` frames
+    are interpolated and marked, longer gaps split it, tracks shorter than
+    ``min_track_length`` are dropped (logged). Pass 2 lifts each track in
+    the windows of the config's test dataset with the track's real past and
+    future (:class:`TrackLifter`): sequence-to-sequence lifters lift each
+    frame in one window (or average ``overlap``-ping windows),
+    sequence-to-frame lifters run one window per frame, ``batch_size``
+    windows per call. FinePOSE uses action-agnostic prompts, P-Agg and
+    noise seeded per track and frame (:func:`video_test_cfg`);
+    ``num_hypotheses`` and ``num_steps`` are per call. Results are yielded
+    frame by frame after both passes (:class:`OfflineLiftingMixin`).
+
     Outputs per frame: a data sample whose ``pred_instances`` hold, for N
     people sorted by track id, ``keypoints`` (N, 17, 3) root-relative camera
     frame metres (H36M joints), ``keypoint_scores`` (N, 17), ``keypoints_2d``
     (N, 17, 2) frame pixels and ``keypoint_scores_2d`` (N, 17) (the 2D
     model's joints converted to H36M), ``bboxes`` (N, 4) xyxy pixels,
-    ``bbox_scores`` (N,), ``track_ids`` (N,); the JSON has the same fields
-    per person (see :meth:`postprocess`). The video shows the 2D skeleton
-    and one 3D panel per person (:class:`MetaPose3dLocalVisualizer`).
+    ``bbox_scores`` (N,), ``track_ids`` (N,), and from the offline path
+    ``interpolated`` (N,); the JSON has the same fields per person
+    (:func:`to_json`; offline also a per-track npz, :func:`write_video_outputs`).
+    The video shows the 2D skeleton and one 3D panel per person
+    (:class:`MetaPose3dLocalVisualizer`).
 
     BVH: with ``export_bvh=True`` (and ``pred_out_dir``) a video also gives
     one ``<video>_track<id>.bvh`` per track beside its JSON
-    (:func:`write_bvh`).
+    (:func:`write_bvh`): image lifters over every frame of the video,
+    sequence lifters (also from a 2D file) over the track's own frames
+    (:func:`write_video_outputs`).
 
     Args:
         pose3d (str | dict | Config): Lifter config (path or config), or a
@@ -94,7 +127,9 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         pose2d (str | dict | Config, optional): 2D model: MMPose alias
             (``'human'``), config name, path or config, or a zoo alias.
             Defaults to None: the 2D model the zoo alias' lifter was trained
-            with (same HRNet features), else ``'human'``.
+            with (same HRNet features), else ``'human'``. A sequence lifter
+            builds it on its first video or frames (2D keypoint files need
+            none).
         pose2d_weights (str, optional): 2D checkpoint. Defaults to None.
         device (str, optional): Device, e.g. ``'cuda:0'``. Defaults to None
             (CUDA if available).
@@ -105,17 +140,22 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         det_weights (str, optional): Detector checkpoint. Defaults to None.
         det_cat_ids (int | tuple[int]): Detector classes kept as people.
             Defaults to 0 (COCO person).
-        reuse_features (bool): Allow feature reuse when exact. Defaults to
-            True.
-        show_progress (bool): Progress bar over the frames. Defaults to False.
+        reuse_features (bool): Allow feature reuse when exact (image
+            lifters). Defaults to True.
+        show_progress (bool): Progress bars. Defaults to False.
 
     Attributes:
+        image_lifter (bool): Whether the lifter is an image-context one.
         feature_reuse (bool): Whether the lifter reuses the 2D features.
         feature_reuse_reason (str): Why (or why not).
+        track_lifter (TrackLifter): Pass 2 of sequence lifters, else None.
     """
 
-    preprocess_kwargs: set = {'bbox_thr', 'nms_thr', 'use_oks_tracking', 'tracking_thr', 'action'}
-    forward_kwargs: set = set()
+    preprocess_kwargs: set = {
+        'bbox_thr', 'nms_thr', 'use_oks_tracking', 'tracking_thr', 'action', 'max_gap',
+        'min_track_length', 'keypoint_format', 'image_size', 'fps'
+    }
+    forward_kwargs: set = {'overlap', 'num_hypotheses', 'num_steps'}
     visualize_kwargs: set = {
         'return_vis', 'show', 'wait_time', 'draw_bbox', 'radius', 'thickness', 'kpt_thr',
         'num_instances', 'vis_out_dir'
@@ -142,27 +182,61 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
             show_progress=show_progress)
         self.model = revert_sync_batchnorm(self.model)
         self.visualizer.set_dataset_meta(self.model.dataset_meta)
-
-        self.pose2d_model = Pose2DInferencer(pose2d, pose2d_weights, device, scope, det_model,
-                                             det_weights, det_cat_ids)
-        if self.pose2d_model.cfg.get('data_mode') != 'topdown':
-            raise ValueError('MetaPose3DInferencer: the 2D model must be top-down (data_mode '
-                             f"'topdown'), got {self.pose2d_model.cfg.get('data_mode')!r}")
-        self.dataset_2d = self.pose2d_model.model.dataset_meta['dataset_name']
-        num_keypoints_2d = self.pose2d_model.model.dataset_meta['num_keypoints']
-        to_h36m(np.zeros((1, num_keypoints_2d, 2)), np.zeros((1, num_keypoints_2d)),
-                self.dataset_2d)
-        self.pose2d_input_size, self.use_udp = _topdown_affine(self.pose2d_model.cfg)
-
-        blocker = (feature_reuse_blocker(self.pose2d_model.model, self.pose2d_input_size,
-                                         self.model)
-                   if reuse_features else 'disabled by reuse_features=False')
-        self.feature_reuse = blocker is None
-        self.feature_reuse_reason = (
-            'the 2D HRNet equals the lifter image encoder' if blocker is None else blocker)
         self._video_input = False
         self._export_bvh = False
         self._buffer = defaultdict(list)
+        self._tracker = PersonTracker()  # replaced per call (preprocess)
+        self.track_lifter = None if self.image_lifter else self._init_track_lifter()
+        self._pose2d_args = (pose2d, pose2d_weights, device, scope, det_model, det_weights,
+                             det_cat_ids)
+        self._pose2d_model = self._init_pose2d() if self.image_lifter else None
+        self.feature_reuse, self.feature_reuse_reason = self._init_feature_reuse(reuse_features)
+
+    @property
+    def pose2d_model(self) -> Pose2DInferencer:
+        """The composed top-down 2D inferencer: built with the image lifters,
+        on first use with the sequence lifters (a 2D keypoint file needs
+        none)."""
+        if self._pose2d_model is None:
+            self._pose2d_model = self._init_pose2d()
+        return self._pose2d_model
+
+    def _init_track_lifter(self) -> TrackLifter:
+        """Pass 2 of a sequence lifter, in the windows of its test dataset."""
+        name = self.cfg.filename or 'the pose3d config'
+        lifted = self.model.dataset_meta.get('dataset_name')
+        if lifted != 'h36m':
+            raise ValueError(f'{name} lifts {lifted!r} joints; the offline path converts 2D '
+                             'to the 17 H36M joints and needs an h36m lifter')
+        check_video_lifter(self.cfg, name)
+        return TrackLifter(self.model, self.pipeline, sequence_window_spec(self.cfg, name),
+                           self.model.dataset_meta, codec_needs_intrinsics(self.cfg))
+
+    def _init_pose2d(self) -> Pose2DInferencer:
+        """The composed top-down 2D inferencer of the constructor's 2D
+        arguments; its keypoints must convert to H36M (checked now, naming
+        the dataset)."""
+        inferencer = Pose2DInferencer(*self._pose2d_args)
+        if inferencer.cfg.get('data_mode') != 'topdown':
+            raise ValueError('MetaPose3DInferencer: the 2D model must be top-down (data_mode '
+                             f"'topdown'), got {inferencer.cfg.get('data_mode')!r}")
+        self.dataset_2d = inferencer.model.dataset_meta['dataset_name']
+        num_keypoints_2d = inferencer.model.dataset_meta['num_keypoints']
+        to_h36m(np.zeros((1, num_keypoints_2d, 2)), np.zeros((1, num_keypoints_2d)),
+                self.dataset_2d)
+        return inferencer
+
+    def _init_feature_reuse(self, reuse_features: bool) -> Tuple[bool, str]:
+        """Whether (and why) an image lifter reuses the 2D model's HRNet maps."""
+        if not self.image_lifter:
+            return False, 'a sequence lifter has no image encoder'
+        self.pose2d_input_size, self.use_udp = _topdown_affine(self.pose2d_model.cfg)
+        blocker = (feature_reuse_blocker(self.pose2d_model.model, self.pose2d_input_size,
+                                         self.model)
+                   if reuse_features else 'disabled by reuse_features=False')
+        if blocker is None:
+            return True, 'the 2D HRNet equals the lifter image encoder'
+        return False, blocker
 
     def __call__(self, inputs: Union[InputType, List[InputType]],
                  show_progress: Optional[bool] = None, **kwargs) -> Iterator[dict]:
@@ -170,15 +244,17 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
 
         Args:
             inputs (str | np.ndarray | list): Video, image, image folder,
-                BGR array or list of images / arrays.
-            show_progress (bool, optional): Progress bar over the frames for
-                this call; None keeps the constructor's choice.
+                BGR array, list of images / arrays, or (sequence lifters) a
+                2D keypoint file ``.json`` / ``.npz``.
+            show_progress (bool, optional): Progress bars for this call;
+                None keeps the constructor's choice.
             **kwargs: ``action``, ``bbox_thr``, ``nms_thr``,
                 ``use_oks_tracking``, ``tracking_thr`` (preprocess),
                 ``vis_out_dir``, ``show``, ``num_instances``, ``kpt_thr``,
                 ``draw_bbox``, ``radius``, ``thickness``, ``wait_time``,
                 ``return_vis`` (visualize), ``pred_out_dir``, ``export_bvh``
-                (postprocess), ``return_datasamples``, ``out_dir``.
+                (postprocess), ``return_datasamples``, ``out_dir``; sequence
+                lifters also take the options of :meth:`lift_offline`.
 
         Yields:
             dict: ``predictions`` and ``visualization`` of one frame.
@@ -187,9 +263,25 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         if show_progress is not None:
             self.show_progress = show_progress
         try:
-            yield from super().__call__(inputs, **kwargs)
+            if self.image_lifter:
+                refused = sorted(set(kwargs) & set(SEQUENCE_OPTIONS))
+                if refused:
+                    raise ValueError(f'MetaPose3DInferencer: {refused} apply to sequence '
+                                     'lifters; this image lifter lifts frame by frame')
+                if is_keypoint_file(inputs):
+                    raise ValueError(f'MetaPose3DInferencer: {inputs!r}: 2D keypoint files need '
+                                     'a sequence lifter; an image lifter needs the frames')
+                yield from super().__call__(inputs, **kwargs)
+            else:
+                yield from self.lift_offline(inputs, **kwargs)
         finally:
             self.show_progress = previous
+
+    def _init_model(self, cfg: Config, weights: Optional[str], device: Optional[str] = None):
+        """Check that the config is a lifter this inferencer runs (raises
+        naming the config otherwise) before building it."""
+        self.image_lifter = is_image_lifter(cfg, cfg.filename or 'the pose3d config')
+        return super()._init_model(cfg, weights, device)
 
     def _init_visualizer(self, cfg: Config) -> MetaPose3dLocalVisualizer:
         """Always the fixed 3D visualizer, whatever the lifter config has
@@ -197,11 +289,12 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         return MetaPose3dLocalVisualizer(
             name=f'{type(self).__name__}-{datetime.now().timestamp()}')
 
-    def _init_pipeline(self, cfg: Config) -> None:
-        """No config pipeline: lifter inputs are built from the 2D results
-        (:func:`build_lifter_sample`); the training pipeline's SPEC crop
-        differs from the 2D model's top-down crop."""
-        return None
+    def _init_pipeline(self, cfg: Config) -> Optional[Callable]:
+        """Sequence lifters: the config's test pipeline (its codec normalises
+        the 2D windows). Image lifters: none, their inputs are built from the
+        2D results (:func:`build_lifter_sample`); the training pipeline's SPEC
+        crop differs from the 2D model's top-down crop."""
+        return None if self.image_lifter else Compose(cfg.test_dataloader.dataset.pipeline)
 
     def _inputs_to_list(self, inputs: Union[InputType, List[InputType]]) -> Iterable:
         """A video (frames), an image, a folder of images (sorted), an array
@@ -236,10 +329,13 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         return video
 
     def preprocess(self, inputs: Iterable, batch_size: int = 1, action: Optional[str] = None,
+                   use_oks_tracking: bool = False, tracking_thr: float = 0.3,
                    **kwargs) -> _Frames:
-        """Select the prompt mode, then yield ``(lifter batch, [frame])``
+        """Select the prompt mode and a fresh tracker (OKS or IoU, match
+        threshold ``tracking_thr``), then yield ``(lifter batch, [frame])``
         per frame (see :meth:`preprocess_single`)."""
         self._set_text_action(action)
+        self._tracker = PersonTracker(use_oks_tracking, tracking_thr)
         frames = super().preprocess(inputs, batch_size=batch_size, action=action, **kwargs)
         return _Frames(frames, operator.length_hint(inputs))
 
@@ -265,8 +361,6 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
                           bbox_thr: float = 0.3,
                           nms_thr: float = 0.3,
                           bboxes: Optional[list] = None,
-                          use_oks_tracking: bool = False,
-                          tracking_thr: float = 0.3,
                           action: Optional[str] = None) -> List[dict]:
         """Detect, estimate 2D, track and build the lifter inputs of a frame.
 
@@ -277,8 +371,6 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
             nms_thr (float): Detection NMS IoU threshold. Defaults to 0.3.
             bboxes (list, optional): Unused: required by the base class's
                 call; the 2D inferencer always detects.
-            use_oks_tracking (bool): OKS instead of IoU tracking.
-            tracking_thr (float): Tracking match threshold. Defaults to 0.3.
             action (str, optional): Action of the prompts, or None.
 
         Returns:
@@ -295,33 +387,26 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         if self.feature_reuse:
             self._buffer['features'] = capture.captures
         if not self._video_input:
-            self._buffer.pop('last_results', None)
-        self._track(results_2d, use_oks_tracking, tracking_thr)
+            self._tracker.reset()
+        self._tracker.assign(results_2d)
+        people = frame_people(results_2d, self.dataset_2d)
 
         height, width = frame.shape[:2]
         metainfo = dict(img_path=name, ori_shape=(height, width),
                         flip_indices=self.model.dataset_meta['flip_indices'])
-        people = defaultdict(list)
         data_infos = []
-        for result in results_2d:
-            instances = result.pred_instances
-            keypoints, scores = to_h36m(
-                np.asarray(instances.keypoints), np.asarray(instances.keypoint_scores),
-                self.dataset_2d)
+        for result, keypoints in zip(results_2d, people.keypoints):
             matrix = crop_warp_matrix(result.metainfo['input_center'],
                                       result.metainfo['input_scale'], LIFTER_INPUT_SIZE,
                                       self.use_udp)
             info = dict(data_samples=build_lifter_sample(
-                keypoints[0], matrix, (width, height), LIFTER_INPUT_SIZE, metainfo, action))
+                keypoints, matrix, (width, height), LIFTER_INPUT_SIZE, metainfo, action))
             if not self.feature_reuse:
                 info['inputs'] = crop_image(frame, matrix, LIFTER_INPUT_SIZE)
             data_infos.append(info)
-            people['keypoints_2d'].append(keypoints[0])
-            people['keypoint_scores_2d'].append(scores[0])
-            people['bboxes'].append(np.asarray(instances.bboxes, np.float32).reshape(4))
-            people['bbox_scores'].append(float(np.ravel(instances.bbox_scores)[0]))
-            people['track_ids'].append(result.track_id)
-        self._buffer['people'] = {key: np.asarray(value) for key, value in people.items()}
+        self._buffer['people'] = dict(
+            keypoints_2d=people.keypoints, keypoint_scores_2d=people.scores,
+            bboxes=people.bboxes, bbox_scores=people.bbox_scores, track_ids=people.track_ids)
         self._buffer['frame_meta'] = dict(img_path=name, ori_shape=(height, width))
         return data_infos
 
@@ -333,23 +418,6 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         if frame is None:
             raise ValueError(f'MetaPose3DInferencer: cannot decode image {input!r}')
         return frame, input
-
-    def _track(self, results_2d: List[PoseDataSample], use_oks: bool, threshold: float) -> None:
-        """Give each 2D result a ``track_id``: the id of the best-matching
-        person of the previous frame (greedy IoU or OKS match, MMPose's
-        tracking utilities), or a new id."""
-        match = _track_by_oks if use_oks else _track_by_iou
-        previous = list(self._buffer.get('last_results', []))
-        for result in results_2d:
-            instances = result.pred_instances
-            boxes = np.asarray(instances.bboxes)
-            instances.areas = (boxes[..., 2:] - boxes[..., :2]).prod(-1)
-            track_id, previous, _ = match(result, previous, threshold)
-            if track_id == -1:
-                track_id = self._buffer.get('next_id', 0)
-                self._buffer['next_id'] = track_id + 1
-            result.set_field(int(track_id), 'track_id')
-        self._buffer['last_results'] = results_2d
 
     @torch.no_grad()
     def forward(self, inputs: dict) -> List[PoseDataSample]:
@@ -501,18 +569,3 @@ def camera_to_display(keypoints: np.ndarray) -> np.ndarray:
     display = np.stack([-keypoints[..., 0], keypoints[..., 2], -keypoints[..., 1]], axis=-1)
     display[..., 2] -= display[..., 2].min(axis=-1, keepdims=True)
     return display
-
-
-def to_json(pred: PoseDataSample) -> List[dict]:
-    """The people of a frame as JSON-ready dicts (see
-    :meth:`MetaPose3DInferencer.postprocess`)."""
-    people = pred.pred_instances
-    return [
-        dict(track_id=int(people.track_ids[i]),
-             bbox=people.bboxes[i].tolist(),
-             bbox_score=float(people.bbox_scores[i]),
-             keypoints_2d=people.keypoints_2d[i].tolist(),
-             keypoint_scores_2d=people.keypoint_scores_2d[i].tolist(),
-             keypoints_3d=people.keypoints[i].tolist(),
-             keypoint_scores_3d=people.keypoint_scores[i].tolist()) for i in range(len(people))
-    ]

@@ -12,6 +12,8 @@ from mmpose.registry import DATASETS
 from metapose_plugin.structures.h36m_actions import canonical_action_name
 from metapose_plugin.structures.h36m_cameras import h36m_camera_param, world_to_camera
 from metapose_plugin.structures.h36m_metainfo import H36M_METAINFO
+from metapose_plugin.structures.sequence_windows import (frame_window_start, tiled_window_starts,
+                                                         window_positions)
 
 from .utils import join_data_root
 from .h36m_annotations import H36M_CAMERAS, read_mmpose_npz
@@ -52,7 +54,9 @@ class H36MSequenceDataset(BaseMocapDataset):
 
     - ``'per_frame'``: one window centred on every frame (target: the
       centre, index (F - 1) // 2), T windows per video and camera. MMPose's
-      ``pad_video_seq=True``; MPM's ``-tds`` is ``seq_step``.
+      ``pad_video_seq=True``; MPM's ``-tds`` is ``seq_step``. With
+      ``causal=True`` the window ends at its target frame (index F - 1), as
+      MMPose's ``causal`` datasets.
     - ``'chunks'``: non-overlapping windows covering the video on a grid
       centred on it (offset ``(n F - T) // 2``, n = ceil(T / F)), every frame
       a target: VideoPose3D's / FinePOSE's sequence-to-sequence training.
@@ -63,7 +67,9 @@ class H36MSequenceDataset(BaseMocapDataset):
 
     With ``seq_step`` s > 1, ``chunks`` and ``test_chunks`` tile each of the
     s interleaved sub-sequences (frames ``p, p + s, ...``), so every frame is
-    still a target once.
+    still a target once. The window rule is
+    :mod:`metapose_plugin.structures.sequence_windows`, shared with the
+    offline video path of ``MetaPose3DInferencer``.
 
     Each data info holds (F_t target frames: 1 in ``per_frame``, F else):
     ``keypoints`` (F, K, 2) pixels, ``keypoints_visible`` (F, K),
@@ -113,6 +119,8 @@ class H36MSequenceDataset(BaseMocapDataset):
             Defaults to 1.
         sample_mode (str): ``'per_frame'``, ``'chunks'`` or
             ``'test_chunks'``. Defaults to ``'per_frame'``.
+        causal (bool): ``'per_frame'`` windows end at their target frame
+            (causal lifters). Defaults to False.
         subset_frac (float): Keep this fraction of the windows, evenly
             spaced (MMPose draws a random contiguous block instead).
             Defaults to 1.
@@ -139,6 +147,7 @@ class H36MSequenceDataset(BaseMocapDataset):
                  seq_len: int = 27,
                  seq_step: int = 1,
                  sample_mode: str = 'per_frame',
+                 causal: bool = False,
                  subset_frac: float = 1.0,
                  data_root: str = '',
                  metainfo: Optional[dict] = None,
@@ -150,6 +159,8 @@ class H36MSequenceDataset(BaseMocapDataset):
         if sample_mode not in SAMPLE_MODES:
             raise ValueError(f'sample_mode must be one of {SAMPLE_MODES}, got '
                              f'{sample_mode!r}')
+        if causal and sample_mode != 'per_frame':
+            raise ValueError(f"causal=True needs sample_mode='per_frame', got {sample_mode!r}")
         if ann_format is not None and ann_format not in ANN_FORMATS:
             raise ValueError(f'ann_format must be one of {ANN_FORMATS} or '
                              f'None, got {ann_format!r}')
@@ -185,7 +196,7 @@ class H36MSequenceDataset(BaseMocapDataset):
         super().__init__(
             ann_file=ann_file,
             seq_len=int(seq_len),
-            causal=False,
+            causal=bool(causal),
             subset_frac=subset_frac,
             camera_param_file=None,
             metainfo=metainfo,
@@ -352,19 +363,17 @@ class H36MSequenceDataset(BaseMocapDataset):
         for video, info in enumerate(self.videos):
             num = len(info['keypoints'])
             if self.sample_mode == 'per_frame':
-                centre = (length - 1) // 2
-                windows += [(video, t % step, t // step - centre)
+                windows += [(video, ) + frame_window_start(t, length, step, self.causal)[:2]
                             for t in range(num)]
                 continue
             for phase in range(min(step, num)):
                 count = len(range(phase, num, step))
-                chunks = -(-count // length)
                 if self.sample_mode == 'chunks':
+                    chunks = -(-count // length)
                     offset = (chunks * length - count) // 2
                     starts = [i * length - offset for i in range(chunks)]
                 else:
-                    starts = [i * length for i in range(chunks - 1)]
-                    starts.append(max(count - length, 0))
+                    starts = tiled_window_starts(count, length)
                 windows += [(video, phase, start) for start in starts]
         if self.subset_frac < 1:
             count = max(1, round(len(windows) * self.subset_frac))
@@ -397,13 +406,12 @@ class H36MSequenceDataset(BaseMocapDataset):
         """Frame positions (F, ), pad mask (F, ) and target indices (F_t, )
         of a window descriptor."""
         num = len(self.videos[video]['keypoints'])
-        raw = phase + (start + np.arange(self.seq_len)) * self.seq_step
-        pad = (raw < 0) | (raw >= num)
+        frames, pad = window_positions(num, phase, start, self.seq_len, self.seq_step)
         if self.sample_mode == 'per_frame':
-            targets = np.array([(self.seq_len - 1) // 2])
+            targets = np.array([frame_window_start(0, self.seq_len, causal=self.causal)[2]])
         else:
             targets = np.arange(self.seq_len)
-        return np.clip(raw, 0, num - 1), pad, targets
+        return frames, pad, targets
 
     def get_data_info(self, idx: int) -> dict:
         """The window ``idx`` with the keys listed in the class docstring."""

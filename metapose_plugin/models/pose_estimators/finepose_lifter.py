@@ -19,6 +19,7 @@ from torch import Tensor
 from metapose_plugin.models.utils.finepose.diffusion_noise import GlobalNoise, SeededNoise
 from metapose_plugin.models.utils.finepose.diffusion_schedule import (DiffusionSchedule,
                                                                       ddim_time_pairs)
+from metapose_plugin.models.utils.frozen_future_warning import FrozenFutureWarning
 from metapose_plugin.structures.h36m_cameras import camera_intrinsics
 from metapose_plugin.structures.hypothesis_aggregation import aggregate_reprojection
 from metapose_plugin.structures.pose_ops import mirror_poses
@@ -107,6 +108,7 @@ class FinePOSELifter(PoseLifter):
         self.text_encoder = MODELS.build(text_encoder)
         self.schedule = DiffusionSchedule(num_timesteps, scale)
         self.root_index = root_index
+        self.frozen_future = FrozenFutureWarning(type(self).__name__)
         self._check_cfg()
 
     def _check_cfg(self) -> None:
@@ -313,7 +315,10 @@ class FinePOSELifter(PoseLifter):
             MMPose's ``Pose3DInferencer``, which lifts the centre frame of a
             window around every frame) ``keypoints`` and ``keypoint_scores``
             hold the centre frame F // 2 only: (1, 1, K, 3) and (1, 1, K).
+            Windows whose future is a copy of their centre (MMPose's online
+            path) are reported once (:class:`FrozenFutureWarning`).
         """
+        self.frozen_future.check(self._keypoints_2d(inputs, data_samples), data_samples)
         samples = self._forward(inputs, data_samples)
         samples[..., self.root_index, :] = 0
         last = samples[:, -1]

@@ -9,6 +9,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from metapose_plugin.models.utils.frozen_future_warning import FrozenFutureWarning
 from metapose_plugin.models.utils.mpm.mpm_pose_ops import root_zeroed_labels, windows_2d
 from metapose_plugin.models.utils.mpm.uvd_refine import UVDRefine, uvd_to_xyz
 from metapose_plugin.structures.pose_ops import mean_joint_error, mirror_poses
@@ -75,6 +76,7 @@ class MPMSequenceLifter(BasePoseEstimator):
             metainfo=metainfo)
         self.refine = (UVDRefine(self.head.num_keypoints, **refine)
                        if refine is not None else None)
+        self.frozen_future = FrozenFutureWarning(type(self).__name__)
 
     def lift(self, poses_2d: Tensor, flip_indices: Optional[Sequence[int]] = None
              ) -> Tuple[Tensor, Tensor]:
@@ -130,9 +132,12 @@ class MPMSequenceLifter(BasePoseEstimator):
 
         Returns:
             list[PoseDataSample]: ``pred_instances.keypoints`` (1, K, 3)
-            metres, root-relative, ``keypoint_scores`` (1, K) ones.
+            metres, root-relative, ``keypoint_scores`` (1, K) ones. Windows
+            whose future is a copy of their centre (MMPose's online path) are
+            reported once (:class:`FrozenFutureWarning`).
         """
         poses_2d = windows_2d(inputs, type(self).__name__)
+        self.frozen_future.check(poses_2d, data_samples)
         flip = None
         if self.test_cfg.get('flip_test', False):
             info = self.metainfo or data_samples[0].metainfo

@@ -34,7 +34,7 @@ import copy
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmpose.registry import MODELS
 
 from metapose_plugin.models.language_models.clip_text_loading import TINY_CLIP_TOKENIZER
@@ -51,10 +51,10 @@ from .timing import time_calls
 _VOCAB, _TEXT_LENGTH = 49408, 77
 
 
-def random_finepose(cfg: Config, device: str):
-    """The config's :class:`FinePOSELifter` with random weights; a text
-    encoder that would load a pretrained CLIP gets a random tower of ViT-B/32
-    geometry (no download) and the offline tokenizer."""
+def finepose_model_cfg(cfg: Config) -> ConfigDict:
+    """A copy of the config's FinePOSE model whose text encoder, where it
+    would load a pretrained CLIP, builds a random tower of ViT-B/32 geometry
+    instead (no download), with the offline tokenizer."""
     model_cfg = copy.deepcopy(cfg.model)
     text = model_cfg.text_encoder
     if text.get('text_config') is None:
@@ -63,7 +63,13 @@ def random_finepose(cfg: Config, device: str):
         text.update(model_name_or_path=None, tokenizer_name_or_path=TINY_CLIP_TOKENIZER,
                     text_config=dict(vocab_size=_VOCAB, max_position_embeddings=_TEXT_LENGTH,
                                      hidden_act='quick_gelu', **geometry))
-    model = MODELS.build(model_cfg)
+    return model_cfg
+
+
+def random_finepose(cfg: Config, device: str):
+    """The config's :class:`FinePOSELifter` with random weights, its text
+    tower as :func:`finepose_model_cfg` builds it."""
+    model = MODELS.build(finepose_model_cfg(cfg))
     model.init_weights()
     return model.to(device).eval()
 

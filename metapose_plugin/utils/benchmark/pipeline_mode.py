@@ -36,7 +36,7 @@ def pose2d_config(lifter_cfg: Config) -> Config:
     return cfg
 
 
-def _shared_checkpoints(lifter_cfg: Config, pose2d_cfg: Config, folder: str) -> List[str]:
+def shared_checkpoints(lifter_cfg: Config, pose2d_cfg: Config, folder: str) -> List[str]:
     """Random 2D and lifter checkpoints whose HRNet weights are the same (as
     with the real COCO HRNet-W32), so that features can be reused."""
     torch.manual_seed(0)
@@ -88,7 +88,7 @@ def bench_pipeline(lifter_cfg: Config, video: str, iters: int, device: str) -> D
     lifter = copy.deepcopy(lifter_cfg)
     lifter.model.backbone.init_cfg = None
     with tempfile.TemporaryDirectory() as folder:
-        pose2d_ckpt, lifter_ckpt = _shared_checkpoints(lifter_cfg, pose2d_cfg, folder)
+        pose2d_ckpt, lifter_ckpt = shared_checkpoints(lifter_cfg, pose2d_cfg, folder)
         inferencers = {
             reuse: MetaPose3DInferencer(pose3d=lifter, pose3d_weights=lifter_ckpt,
                                         pose2d=copy.deepcopy(pose2d_cfg),

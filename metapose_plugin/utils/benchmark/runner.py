@@ -1,5 +1,6 @@
 """Run one benchmark mode on a config and format its report."""
 import importlib
+import inspect
 import os
 import platform
 from typing import Optional
@@ -15,12 +16,15 @@ from .pipeline_mode import POSE2D_CONFIG, bench_pipeline
 # Modes of the sequence methods, each in its own module, imported on demand:
 # mode -> (module, function). The function is called as
 # ``fn(cfg, device=..., batch_size=..., iters=...)`` (``batch_size`` may be
-# None: the mode picks its default) and returns ``(results, notes)``.
+# None: the mode picks its default), plus those of the tool's ``video`` and
+# ``video_frames`` options it takes as arguments, and returns
+# ``(results, notes)``.
 METHOD_MODES = dict(
     diffusion=('metapose_plugin.utils.benchmark.diffusion_mode', 'bench_diffusion'),
     pretrain=('metapose_plugin.utils.benchmark.mpm_modes', 'bench_pretrain'),
     lift=('metapose_plugin.utils.benchmark.mpm_modes', 'bench_lift'),
-    stage1=('metapose_plugin.utils.benchmark.multiview_mode', 'bench_stage1'))
+    stage1=('metapose_plugin.utils.benchmark.multiview_mode', 'bench_stage1'),
+    video=('metapose_plugin.utils.benchmark.video_mode', 'bench_video'))
 MODES = ('train', 'infer', 'data', 'pipeline') + tuple(METHOD_MODES)
 
 
@@ -46,7 +50,8 @@ def run_benchmark(cfg: Config,
                   iters: int = 10,
                   no_text_cache: bool = False,
                   sample_root: str = 'data/h36m_sample',
-                  video: str = 'data/videos/demo.mp4') -> dict:
+                  video: str = 'data/videos/demo.mp4',
+                  video_frames: Optional[int] = None) -> dict:
     """Measure one mode (see ``tools/benchmark.py``) and return the report.
 
     Args:
@@ -60,7 +65,9 @@ def run_benchmark(cfg: Config,
         no_text_cache (bool): In ``'infer'`` mode, also time MetaPose with
             text features recomputed every batch. Defaults to False.
         sample_root (str): npz sample folder of the ``'data'`` mode.
-        video (str): Video of the ``'pipeline'`` mode.
+        video (str): Video of the ``'pipeline'`` and ``'video'`` modes.
+        video_frames (int, optional): ``'video'`` mode: length of the
+            benchmark video (the input played forth and back).
 
     Returns:
         dict: ``config``, ``mode``, ``device``, ``batch_size``, ``iters``,
@@ -78,7 +85,10 @@ def run_benchmark(cfg: Config,
     if mode in METHOD_MODES:
         module, function = METHOD_MODES[mode]
         bench = getattr(importlib.import_module(module), function)
-        results, notes = bench(cfg, device=device, batch_size=batch_size, iters=iters)
+        accepted = inspect.signature(bench).parameters
+        options = {name: value for name, value in
+                   dict(video=video, video_frames=video_frames).items() if name in accepted}
+        results, notes = bench(cfg, device=device, batch_size=batch_size, iters=iters, **options)
         batch_size = notes.pop('batch_size', batch_size)
         return dict(config=cfg.filename, mode=mode, device=str(device), batch_size=batch_size,
                     iters=iters, no_text_cache=no_text_cache, machine=machine_info(device),

@@ -1,13 +1,20 @@
-"""Video / image / image folder to 3D skeletons with MetaPose or CA-PF.
+"""Video / image folder / 2D keypoint file to 3D skeletons with any lifter of
+the plugin: MetaPose or CA-PF frame by frame, sequence lifters (FinePOSE,
+MPM, VideoPose3D, MotionBERT) offline.
 
 Thin command line over :class:`metapose_plugin.apis.MetaPose3DInferencer`,
-with the arguments of MMPose's ``demo/inferencer_demo.py``. Example::
+with the arguments of MMPose's ``demo/inferencer_demo.py``. Examples::
 
     python projects/metapose/demo/inferencer_demo.py --input demo.mp4 \\
         --pose3d configs/metapose/metapose_hrnet-w32-cpn_clip-b32_1xb400-60e_h36m-256x192.py \\
         --pose3d-weights metapose.pth \\
         --pose2d td-hm_hrnet-w32_8xb64-210e_coco-256x192 \\
         --output-root out --save-predictions
+    python projects/metapose/demo/inferencer_demo.py --input demo_2d.json \\
+        --image-size 960 540 --fps 25 \\
+        --pose3d \\
+        configs/finepose/finepose_mixste-243frm-cpn_clip-b32_1xb4-100e_h36m-videopose3d.py \\
+        --pose3d-weights finepose.pth --output-root out --save-predictions
 
 ``--pose3d`` also takes a model zoo alias (``--pose3d capf-w32_h36m``: the
 released weights, downloaded and converted once, with the 2D model they were
@@ -17,12 +24,16 @@ BVH per track beside the JSON.
 from argparse import ArgumentParser, Namespace
 
 from metapose_plugin.apis import MetaPose3DInferencer
+from metapose_plugin.apis.inferencers.keypoint_files import KEYPOINT_FORMATS
+from metapose_plugin.apis.inferencers.metapose_3d_inferencer import SEQUENCE_OPTIONS
 from metapose_plugin.apis.model_zoo import alias_table
 
 
 def parse_args() -> Namespace:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--input', help='video, image or folder of images')
+    parser.add_argument('--input',
+                        help='video, image, folder of images, or (sequence lifters) a 2D '
+                        'keypoint file: MMPose prediction .json or .npz')
     parser.add_argument('--output-root', default='', help='folder of the outputs')
     parser.add_argument('--pose3d', help='lifter config, or a model zoo alias (--show-alias)')
     parser.add_argument('--pose3d-weights', default=None, help='lifter checkpoint')
@@ -53,8 +64,28 @@ def parse_args() -> Namespace:
     parser.add_argument('--show', action='store_true', help='show the frames in a window')
     parser.add_argument('--save-predictions', action='store_true',
                         help='write the predictions as JSON under OUTPUT_ROOT/predictions')
+    sequence = parser.add_argument_group('sequence lifters (offline)')
+    sequence.add_argument('--batch-size', type=int, default=1, help='windows per lifter call')
+    sequence.add_argument('--max-gap', type=int, default=None,
+                          help='longest gap of a track interpolated, frames (default 5)')
+    sequence.add_argument('--min-track-length', type=int, default=None,
+                          help='shorter tracks are dropped, frames (default 1)')
+    sequence.add_argument('--overlap', type=int, default=None,
+                          help='frames shared by consecutive sequence-to-sequence windows, '
+                          'averaged (default 0: each frame in one window)')
+    sequence.add_argument('--num-hypotheses', type=int, default=None,
+                          help="FinePOSE's H (default: the config's)")
+    sequence.add_argument('--num-steps', type=int, default=None,
+                          help="FinePOSE's DDIM steps K (default: the config's)")
+    sequence.add_argument('--keypoint-format', choices=KEYPOINT_FORMATS, default=None,
+                          help='joint order of a 2D keypoint file (default coco)')
+    sequence.add_argument('--image-size', type=int, nargs=2, default=None, metavar=('W', 'H'),
+                          help='frame size of a .json keypoint file, pixels')
+    sequence.add_argument('--fps', type=float, default=None,
+                          help='frame rate of a .json keypoint file or of a frame folder')
     parser.add_argument('--export-bvh', action='store_true',
-                        help='also write one BVH per track beside the JSON (video input)')
+                        help='also write one BVH per track beside the JSON (video or 2D file '
+                        'input)')
     parser.add_argument('--show-alias', action='store_true',
                         help='list the model zoo aliases and exit')
     args = parser.parse_args()
@@ -84,6 +115,11 @@ def main() -> None:
         reuse_features=not args.no_feature_reuse,
         show_progress=True)
     print(f'feature reuse: {inferencer.feature_reuse} ({inferencer.feature_reuse_reason})')
+    # sequence options only when given: image lifters refuse them
+    options = {name: getattr(args, name) for name in SEQUENCE_OPTIONS
+               if getattr(args, name) is not None}
+    if not inferencer.image_lifter:
+        options['batch_size'] = args.batch_size
     outputs = inferencer(
         args.input,
         vis_out_dir=f'{args.output_root}/visualizations' if args.output_root else '',
@@ -97,7 +133,8 @@ def main() -> None:
         num_instances=args.num_instances,
         draw_bbox=args.draw_bbox,
         show=args.show,
-        export_bvh=args.export_bvh)
+        export_bvh=args.export_bvh,
+        **options)
     for _ in outputs:
         pass
 

@@ -1,12 +1,15 @@
-"""FinePOSE lifts a video through MMPose's own Pose3DInferencer: tracked 2D
-windows around every frame, action-agnostic prompts, P-Agg, the centre frame
-kept (tiny random models)."""
+"""FinePOSE through MMPose's own Pose3DInferencer (the online path, which
+the README no longer shows): tracked 2D windows around every frame, the
+centre frame kept, and the lifter's notice, logged once, that the window's
+future is a copy of the current frame (tiny random models)."""
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpose.apis.inferencers import Pose3DInferencer
+
+from metapose_plugin.models.utils import frozen_future_warning
 
 from ..conftest import REPO, VIDEO, tiny_pose2d_config
 
@@ -27,7 +30,11 @@ def video_cfg(tmp_path_factory):
     return cfg, str(path)
 
 
-def test_pose3d_inferencer_lifts_every_frame(video_cfg, shared_checkpoints, tmp_path):
+def test_pose3d_inferencer_lifts_every_frame(video_cfg, shared_checkpoints, tmp_path,
+                                             monkeypatch):
+    notices = []
+    monkeypatch.setattr(frozen_future_warning, 'print_log',
+                        lambda message, **kwargs: notices.append(message))
     cfg, weights = video_cfg
     pose2d = tmp_path / 'pose2d.py'
     tiny_pose2d_config().dump(str(pose2d))
@@ -39,6 +46,7 @@ def test_pose3d_inferencer_lifts_every_frame(video_cfg, shared_checkpoints, tmp_
     for sample in frames:
         keypoints = np.asarray(sample.pred_instances.keypoints)
         assert keypoints.shape == (1, 17, 3) and np.isfinite(keypoints).all()
+    assert len(notices) == 1 and 'is a copy of the centre frame' in notices[0]
 
 
 def test_output_frames_is_checked(video_cfg):

@@ -17,7 +17,7 @@ from mmpose.registry import MODELS
 
 from metapose_plugin.apis import MetaPose3DInferencer
 from metapose_plugin.apis.model_zoo import (ZooDownloadError, cache_root, convert_local_file,
-                                            resolve_zoo_model)
+                                            resolve_zoo_model, zoo)
 from metapose_plugin.models.converters.ckpt_kinds import checkpoint_converters
 
 from ..conftest import CAPF_TINY, REPO, VIDEO, tiny_pose2d_config
@@ -207,6 +207,54 @@ def test_model_zoo_tool(image_zoo, tmp_path, monkeypatch, capsys):
     assert resolve_zoo_model('capf-tiny').checkpoint in capsys.readouterr().out
     assert image_zoo['server'].requests[CAPF_PATH] == 0
     assert convert_local_file('capf-tiny', str(local)) == resolve_zoo_model('capf-tiny').checkpoint
+
+
+MPM_TINY = osp.join(REPO, 'configs', 'mpm',
+                    'mpm-lift_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py')
+
+
+def _walk_npz(path: str, frames: int = 40) -> str:
+    """One person walking right for ``frames`` frames, H36M-17 2D pixels."""
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform(200, 400, (1, 1, 17, 2)) + np.arange(frames)[:, None, None, None]
+    np.savez(path, keypoints=keypoints.astype(np.float32),
+             scores=np.full((frames, 1, 17), 0.9, np.float32),
+             track_ids=np.zeros((frames, 1), int), fps=np.float64(25),
+             image_size=np.array([640, 480]))
+    return path
+
+
+def test_sequence_lifter_alias_lifts_offline(server, zoo_home, monkeypatch, tmp_path):
+    """A sequence lifter's alias (the tiny MPM lifter; a stand-in converter
+    passes our own keys, the MPM converter has its own tests) lifts a 2D file
+    offline exactly as its config and converted weights do, without a 2D
+    model."""
+    converters, versions = zoo.checkpoint_converters(), zoo.converter_versions()
+    monkeypatch.setattr(zoo, 'checkpoint_converters',
+                        lambda: {**converters, 'ours': lambda c: (c['state_dict'], [], [])})
+    monkeypatch.setattr(zoo, 'converter_versions', lambda: {**versions, 'ours': 1})
+    torch.manual_seed(1)
+    state = MODELS.build(Config.fromfile(MPM_TINY).model).state_dict()
+    server.files['/mpm/lifter.pth'] = saved(dict(state_dict=state))
+    zoo_home([zoo_model('mpm-tiny', MPM_TINY, server.url('/mpm/lifter.pth'), 'ours')])
+    weights = str(tmp_path / 'lifter.pth')
+    torch.save(dict(state_dict=state), weights)
+    path = _walk_npz(str(tmp_path / 'walk.npz'))
+
+    def lift(**models):
+        torch.manual_seed(2)  # random init differs from the weights
+        inferencer = MetaPose3DInferencer(device='cpu', **models)
+        loaded = inferencer.model.state_dict()
+        assert all(torch.equal(loaded[k], v) for k, v in state.items())
+        poses = [r['predictions'][0][0]['keypoints_3d']
+                 for r in inferencer(path, keypoint_format='h36m', batch_size=64)]
+        assert inferencer._pose2d_model is None  # a 2D file builds no 2D model
+        return np.array(poses)
+
+    by_alias = lift(pose3d='mpm-tiny')
+    assert server.requests == {'/mpm/lifter.pth': 1} and by_alias.shape == (40, 17, 3)
+    np.testing.assert_allclose(by_alias, lift(pose3d=MPM_TINY, pose3d_weights=weights),
+                               rtol=1e-6, atol=1e-7)
 
 
 MV_DATA = osp.join(REPO, 'tests', 'data', 'multiview_metapose_tf')

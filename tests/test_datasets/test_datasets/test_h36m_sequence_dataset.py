@@ -96,6 +96,22 @@ def test_per_frame_edge_padding_and_stride():
                                   np.repeat(video['keypoints'][:1], 14, 0))
 
 
+def test_causal_windows_end_at_their_target():
+    dataset = _dataset(causal=True, seq_step=2)
+    video = dataset.videos[0]
+    infos = _by_video(dataset)[(video['subject'], video['action'], video['subaction'],
+                                video['camera_id'])]
+    num = len(video['keypoints'])
+    for t, info in enumerate(infos):
+        raw = t + (np.arange(27) - 26) * 2
+        np.testing.assert_array_equal(info['frame_ids'], np.clip(raw, 0, num - 1))
+        np.testing.assert_array_equal(info['pad_mask'], raw < 0)
+        assert info['target_frame_ids'].tolist() == [t]
+        np.testing.assert_array_equal(info['lifting_target'], video['keypoints_3d'][[t]])
+    with pytest.raises(ValueError, match="causal=True needs sample_mode='per_frame'"):
+        _dataset(causal=True, sample_mode='chunks')
+
+
 def test_chunk_grids_and_short_video_padding():
     chunks = _by_video(_dataset(sample_mode='chunks'))
     tests = _by_video(_dataset(sample_mode='test_chunks'))
