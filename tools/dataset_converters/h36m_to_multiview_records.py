@@ -5,10 +5,14 @@ For every synchronised 4-camera frame of ``h36m_<split>.npz`` (MMPose's
 cameras with distortion (k1, k2, p1, p2, k3), the full projection checked
 against the annotated 2D, square boxes, 4-component heatmap mixtures of a 2D
 model in frame pixels and a lifter's monocular 3D in box units
-(``metapose_plugin/datasets/datasets/multiview_record_builder.py``). Writes
-``OUT_DIR/features.json`` + ``OUT_DIR/dataset.tfrec``, which
-``H36MMultiViewDataset(ann_file=OUT_DIR)`` reads (and so would the
-reference's scripts).
+(``metapose_plugin/datasets/datasets/multiview_record_builder.py``). MONO3D
+is a lifter's per-camera npz (``positions_3d_cam``), or a sequence-lifter
+config or model zoo alias (with ``--mono3d-weights``) run here on each
+camera's sequence of the heatmap model's 2D
+(``MetaPose3DInferencer.lift_sequence``; a lifter trained on 3D labels
+breaks the paper's "no 3D supervision"). Writes ``OUT_DIR/features.json`` +
+``OUT_DIR/dataset.tfrec``, which ``H36MMultiViewDataset(ann_file=OUT_DIR)``
+reads (and so would the reference's scripts).
 
 Usage::
 
@@ -17,12 +21,18 @@ Usage::
         data/h36m/annotation_body3d/cameras.pkl data/h36m_videopose3d/mono3d_h36m_cam.npz \\
         OUT_DIR --image-root data/h36m/images \\
         --pose2d td-hm_hrnet-w32_8xb64-210e_coco-256x192 [--pose2d-weights CKPT]
+    # the monocular 3D of a sequence lifter, run here on every camera's 2D
+    # (LIFTER_CONFIG e.g. configs/video_pose_lift/video-pose-lift_tcn-27frm-...py)
+    python tools/dataset_converters/h36m_to_multiview_records.py ANN CAMERAS \\
+        LIFTER_CONFIG OUT_DIR --mono3d-weights CKPT --pose2d ... --image-root ...
     # without images (rendered heatmaps around the annotated 2D, for a dry run)
     python tools/dataset_converters/h36m_to_multiview_records.py \\
         ANN CAMERAS MONO3D OUT_DIR --rendered-heatmaps 4
 """
 import argparse
+from functools import partial
 
+from metapose_plugin.apis.inferencers import MetaPose3DInferencer
 from metapose_plugin.datasets.datasets.multiview_record_builder import (MMPoseHeatmaps,
                                                                         RenderedHeatmaps,
                                                                         build_h36m_records,
@@ -34,7 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('ann_file', help="MMPose's h36m_<split>.npz")
     parser.add_argument('camera_param_file', help="MMPose's cameras.pkl")
-    parser.add_argument('mono3d_file', help='a lifter\'s per-camera npz (positions_3d_cam)')
+    parser.add_argument('mono3d', help="a lifter's per-camera npz (positions_3d_cam), or a "
+                        'sequence-lifter config or zoo alias to run on every camera')
     parser.add_argument('out_dir')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--pose2d', help='MMPose COCO top-down heatmap model (config or alias)')
@@ -46,12 +57,21 @@ def main() -> None:
     parser.add_argument('--subjects', nargs='+')
     parser.add_argument('--frame-step', type=int, default=1)
     parser.add_argument('--max-reprojection-px', type=float, default=2.0)
+    parser.add_argument('--mono3d-weights', help='checkpoint of the MONO3D lifter config')
+    parser.add_argument('--mono3d-batch-size', type=int, default=64,
+                        help='windows per call of the MONO3D lifter')
     args = parser.parse_args()
+    mono3d = args.mono3d
+    if not mono3d.endswith('.npz'):
+        lifter = MetaPose3DInferencer(mono3d, args.mono3d_weights, device=args.device)
+        mono3d = partial(lifter.lift_sequence, batch_size=args.mono3d_batch_size)
+    elif args.mono3d_weights:
+        parser.error('--mono3d-weights belongs to a lifter config or alias, not to an npz')
     heatmaps = (RenderedHeatmaps(args.rendered_heatmaps) if args.rendered_heatmaps else
                 MMPoseHeatmaps(args.pose2d, args.pose2d_weights, args.device))
-    records = build_h36m_records(args.ann_file, args.camera_param_file, heatmaps,
-                                 args.mono3d_file, args.image_root, args.subjects,
-                                 args.frame_step, max_reprojection_px=args.max_reprojection_px)
+    records = build_h36m_records(args.ann_file, args.camera_param_file, heatmaps, mono3d,
+                                 args.image_root, args.subjects, args.frame_step,
+                                 max_reprojection_px=args.max_reprojection_px)
     write_records(args.out_dir, records, pre_record_fields())
     print(f'{len(records)} records -> {args.out_dir}')
 

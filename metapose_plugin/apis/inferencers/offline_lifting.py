@@ -100,6 +100,53 @@ class OfflineLiftingMixin:
         if self._video_input:
             self._finalize_video_processing()
 
+    def lift_sequence(self,
+                      keypoints: np.ndarray,
+                      image_size: Tuple[int, int],
+                      scores: Optional[np.ndarray] = None,
+                      batch_size: int = 1,
+                      **kwargs) -> np.ndarray:
+        """Lift one person's 2D sequence given as an array (no video, no
+        files): pass 2 of :meth:`lift_offline` on a single track.
+
+        Args:
+            keypoints (np.ndarray): (T, K, 2) frame pixels, H36M joint order,
+                consecutive frames at the rate the lifter was trained on.
+            image_size (tuple[int, int]): Frame (w, h) in pixels.
+            scores (np.ndarray, optional): (T, K) 2D scores. Defaults to ones.
+            batch_size (int): Windows per lifter call. Defaults to 1.
+            **kwargs: ``overlap``, FinePOSE's ``num_hypotheses`` and
+                ``num_steps`` (as :meth:`lift_offline`).
+
+        Returns:
+            np.ndarray: (T, K, 3) float32, camera frame, metres,
+            root-relative.
+
+        Raises:
+            ValueError: If the lifter is an image lifter or the arrays do not
+                fit (naming the field).
+        """
+        if self.track_lifter is None:
+            raise ValueError('MetaPose3DInferencer.lift_sequence needs a sequence lifter; '
+                             f'{type(self.model).__name__} lifts images')
+        keypoints = np.asarray(keypoints, np.float32)
+        if keypoints.ndim != 3 or keypoints.shape[1:] != (17, 2) or not len(keypoints):
+            raise ValueError('lift_sequence: keypoints must be (T, 17, 2) H36M frame pixels, '
+                             f'got {keypoints.shape}')
+        if scores is None:
+            scores = np.ones(keypoints.shape[:2], np.float32)
+        elif np.shape(scores) != keypoints.shape[:2]:
+            raise ValueError(f'lift_sequence: scores must be {keypoints.shape[:2]} (T, K), got '
+                             f'{np.shape(scores)}')
+        corners = np.concatenate([keypoints.min(1), keypoints.max(1)], axis=-1)
+        track = PoseTrack(track_id=0, frame_ids=np.arange(len(keypoints)), keypoints=keypoints,
+                          scores=np.asarray(scores, np.float32), bboxes=corners,
+                          bbox_scores=np.ones(len(keypoints), np.float32),
+                          interpolated=np.zeros(len(keypoints), bool))
+        overlap = kwargs.pop('overlap', 0)
+        with video_test_cfg(self.model, self.track_lifter.spec.seq2seq, **kwargs):
+            return self.track_lifter.lift(track, tuple(image_size), batch_size, overlap)
+
     def _tracked_2d(self,
                     inputs: Union[InputType, List[InputType]],
                     bbox_thr: float = 0.3,

@@ -20,13 +20,16 @@ Heatmap sources (called per view and frame with the image path, the box
 :class:`RenderedHeatmaps` (Gaussians rendered at the annotated 2D: no images
 needed, for tests and dry runs). Monocular 3D: the per-camera file of any
 lifter (``positions_3d_cam``, the layout of ``H36MMultiViewDataset``'s
-``mono3d_file``).
+``mono3d_file``), or a :data:`Mono3DLifter` run here on each camera's
+sequence of the heatmaps' 2D (``pose2d_pred``), e.g. a sequence lifter of
+this plugin through ``MetaPose3DInferencer.lift_sequence``
+(``tools/dataset_converters/h36m_to_multiview_records.py --mono3d-lifter``).
 
 Note:
     V views (4), K joints (17), M components, T frames of a sequence.
 """
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -50,6 +53,9 @@ from .multiview_record_layout import FieldSpec
 #: (image path, box (x_min, y_min, x_max, y_max) px, annotated 2D (K, 2) px)
 #: -> mixtures (K, M, 4) ``(pi, mu_x, mu_y, variance)`` frame pixels.
 HeatmapSource = Callable[[str, np.ndarray, np.ndarray], np.ndarray]
+#: (one camera's 2D sequence (T, K, 2) frame pixels, frame (w, h) px)
+#: -> (T, K, 3) monocular 3D in that camera's frame (any unit)
+Mono3DLifter = Callable[[np.ndarray, Tuple[int, int]], np.ndarray]
 
 
 def pre_record_fields(views: int = 4, joints: int = 17,
@@ -163,7 +169,7 @@ class MMPoseHeatmaps:
 def build_h36m_records(ann_file: str,
                        camera_param_file: str,
                        heatmaps: HeatmapSource,
-                       mono3d_file: str,
+                       mono3d: Union[str, Mono3DLifter],
                        image_root: str = '',
                        subjects: Optional[Sequence[str]] = None,
                        frame_step: int = 1,
@@ -178,9 +184,12 @@ def build_h36m_records(ann_file: str,
         camera_param_file (str): MMPose's ``cameras.pkl``.
         heatmaps (HeatmapSource): :class:`MMPoseHeatmaps` or
             :class:`RenderedHeatmaps`.
-        mono3d_file (str): npz ``positions_3d_cam`` ``{subject: {'<action>
-            <subaction>': [4 x (T, 17, 3)]}}``: any lifter's camera-frame
-            estimates (any unit), rows as in the source video.
+        mono3d (str | Mono3DLifter): An npz ``positions_3d_cam``
+            ``{subject: {'<action> <subaction>': [4 x (T, 17, 3)]}}``: any
+            lifter's camera-frame estimates (any unit), rows as in the
+            source video; or a lifter called per sequence and camera on the
+            kept frames' ``pose2d_pred`` (a sequence lifter sees them at
+            the rate of ``frame_step``: keep 1 unless it was trained so).
         image_root (str): Folder the ``imgname`` paths are relative to.
         subjects (Sequence[str], optional): Subjects; all when None.
         frame_step (int): Keep every n-th frame. Defaults to 1.
@@ -196,25 +205,26 @@ def build_h36m_records(ann_file: str,
 
     Raises:
         ValueError: naming the sequence, camera and frame when the
-            projection check fails, or a file's field is missing.
+            projection check fails, or a file's field is missing, or the
+            lifter's output does not fit.
     """
     cameras = (0, 1, 2, 3)
     reader = H36MSequenceDataset(ann_file=ann_file, ann_format='mmpose',
                                  camera_param_file=camera_param_file, subjects=subjects,
                                  cameras=list(cameras), seq_len=1, lazy_init=True)
-    mono_table = np.load(mono3d_file, allow_pickle=True)['positions_3d_cam'].item()
+    mono_table = (None if callable(mono3d) else
+                  np.load(mono3d, allow_pickle=True)['positions_3d_cam'].item())
     groups = list(synchronised_view_groups(reader.videos, cameras, ann_file))
     bar = ProgressBar(sum(len(views[0]['frames'][::frame_step]) for _, views, _, _ in groups)
                       ) if progress else None
     records = []
     for sequence, ((subject, action, subaction), views, index, where) in enumerate(groups, 1):
         rows = np.arange(0, len(views[0]['frames']), frame_step)
-        mono = per_view_rows(mono_table, mono3d_file, 'positions_3d_cam', subject,
-                             f'{action} {subaction}', cameras, index, (17, 3))[rows]
         calib = [record_camera(view['camera_param']) for view in views]
         rot, centre, intr, dist = (np.stack([c[i] for c in calib]) for i in range(4))
         centre_mm = centre * 1000.0
-        for row, t in enumerate(rows):
+        frames = []
+        for t in rows:
             world_mm = views[0]['world'][t] * 1000.0
             annotated = np.stack([view['keypoints'][t] for view in views])
             repr2d, _ = project_record_camera(np.broadcast_to(world_mm, (4, 17, 3)), rot,
@@ -233,15 +243,52 @@ def build_h36m_records(ann_file: str,
                 heatmaps(osp.join(image_root, f'{view["img_stem"]}{view["frames"][t]:06d}.jpg'),
                          box[[2, 0, 3, 1]].astype(np.float64), points)
                 for view, box, points in zip(views, int_boxes, annotated)])
-            pred = mixture_means(torch.from_numpy(mixtures)).numpy()
-            origin, size = (v.numpy() for v in bbox_origin_size(torch.from_numpy(int_boxes)))
             frame_id = int(views[0]['frames'][t])
-            records.append(dict(
+            frames.append(dict(
                 pose3d=world_mm, cam_pose3d=centre_mm, cam_rot=rot, cam_intr=intr,
                 cam_kd=dist, pose2d_gt=annotated, pose2d_repr=repr2d, heatmaps=mixtures,
-                pose2d_pred=pred, bboxes=int_boxes,
-                keys=np.array([b's%07d_f%07d_c%02d' % (sequence, frame_id, c) for c in cameras]),
-                pose3d_epi_pred=camera_to_bbox_units(mono[row], pred, origin, size)))
+                pose2d_pred=mixture_means(torch.from_numpy(mixtures)).numpy(),
+                bboxes=int_boxes,
+                keys=np.array([b's%07d_f%07d_c%02d' % (sequence, frame_id, c) for c in cameras])))
             if bar is not None:
                 bar.update()
+        if mono_table is None:
+            mono = lift_views(mono3d, np.stack([f['pose2d_pred'] for f in frames], 1), views,
+                              where)
+        else:
+            mono = per_view_rows(mono_table, mono3d, 'positions_3d_cam', subject,
+                                 f'{action} {subaction}', cameras, index, (17, 3))[rows]
+        for frame, mono_views in zip(frames, mono):
+            origin, size = (v.numpy() for v in bbox_origin_size(
+                torch.from_numpy(frame['bboxes'])))
+            frame['pose3d_epi_pred'] = camera_to_bbox_units(mono_views, frame['pose2d_pred'],
+                                                            origin, size)
+            records.append(frame)
     return records
+
+
+def lift_views(lifter: Mono3DLifter, pose2d: np.ndarray, views: List[dict],
+               where: str) -> np.ndarray:
+    """Each camera's 2D sequence through ``lifter``.
+
+    Args:
+        lifter (Mono3DLifter): The monocular lifter.
+        pose2d (np.ndarray): (V, T, K, 2) frame pixels.
+        views (list[dict]): The V views (``camera_param`` with ``w``, ``h``).
+        where (str): The sequence, for errors.
+
+    Returns:
+        np.ndarray: (T, V, K, 3) camera frames.
+
+    Raises:
+        ValueError: If the lifter returns another shape than (T, K, 3).
+    """
+    lifted = []
+    for camera, (sequence, view) in enumerate(zip(pose2d, views)):
+        size = (int(view['camera_param']['w']), int(view['camera_param']['h']))
+        poses = np.asarray(lifter(sequence, size))
+        if poses.shape != sequence.shape[:2] + (3, ):
+            raise ValueError(f'{where} camera {camera}: the monocular lifter returned '
+                             f'{poses.shape}, expected {sequence.shape[:2] + (3, )} (T, K, 3)')
+        lifted.append(poses)
+    return np.stack(lifted, 1)

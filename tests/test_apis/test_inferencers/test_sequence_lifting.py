@@ -244,3 +244,17 @@ def test_bad_inputs_fail_before_the_lifter(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match='action= is for MetaPose'):
         _lift(inferencer, _npz(tmp_path / 'ok.npz', 10), action='Walking')
     assert not calls
+
+
+def test_lift_sequence_lifts_an_array_as_a_track_of_a_file(tmp_path):
+    inferencer = _inferencer(VIDEOPOSE)
+    frames = _lift(inferencer, _npz(tmp_path / 'one.npz', 40))
+    keypoints = np.load(tmp_path / 'one.npz')['keypoints'][:, 0]
+    lifted = inferencer.lift_sequence(keypoints, (WIDTH, HEIGHT), batch_size=7)
+    assert lifted.shape == (40, 17, 3)
+    np.testing.assert_allclose(lifted, np.stack([_pose(frames, t) for t in range(40)]),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match=r'keypoints must be \(T, 17, 2\).*\(40, 16, 2\)'):
+        inferencer.lift_sequence(keypoints[:, :16], (WIDTH, HEIGHT))
+    with pytest.raises(ValueError, match=r'scores must be \(40, 17\)'):
+        inferencer.lift_sequence(keypoints, (WIDTH, HEIGHT), scores=np.ones((40, 16)))

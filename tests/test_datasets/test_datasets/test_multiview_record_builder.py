@@ -155,3 +155,57 @@ def test_mmpose_heatmap_model_gives_h36m_pixel_mixtures(tmp_path):
     assert (means[..., 0] > 50).all() and (means[..., 0] < 350).all()
     with pytest.raises(FileNotFoundError, match='missing.jpg: image missing'):
         source(str(tmp_path / 'missing.jpg'), box, np.zeros((17, 2)))
+
+
+def test_a_monocular_lifter_runs_on_each_cameras_predicted_2d(layout, records):
+    calls = []
+
+    def lifter(pose2d, image_size):
+        calls.append((pose2d.copy(), image_size))
+        depth = np.full(pose2d.shape[:2] + (1, ), 4.0)  # metres in front of the camera
+        return np.concatenate([(pose2d - 500.0) / 1000.0, depth], axis=-1)
+
+    lifted = build_h36m_records(layout['test'], layout['cameras'],
+                                RenderedHeatmaps(sigma=15.0, noise=1.0, size=24), lifter,
+                                frame_step=10, progress=False)
+    sequences = len(layout['frames'])
+    assert len(calls) == 4 * sequences
+    # camera c of sequence s sees the kept frames' heatmap 2D of its view, and its frame size
+    first = len(layout['frames'][0][::10])  # the kept frames of the first sequence
+    np.testing.assert_array_equal(calls[2][0],
+                                  np.stack([r['pose2d_pred'][2] for r in lifted[:first]]))
+    with open(layout['cameras'], 'rb') as file:
+        cameras = pickle.load(file)
+    sizes = [(int(c['w']), int(c['h'])) for k, c in sorted(cameras.items()) if k[0] == 'S9']
+    assert [size for _, size in calls[:4]] == sizes and len(set(sizes)) == 2  # 1000 x 1000 / 1002
+    for key in ('pose2d_pred', 'heatmaps', 'pose3d', 'keys'):
+        np.testing.assert_array_equal(np.stack([r[key] for r in lifted]),
+                                      np.stack([r[key] for r in records]))
+    different = np.abs(np.stack([r['pose3d_epi_pred'] for r in lifted]) -
+                       np.stack([r['pose3d_epi_pred'] for r in records]))
+    assert different.max() > 1e-3  # the lifter's estimate, not the file's
+
+    with pytest.raises(ValueError, match=r"subject 'S9' .* camera 0: the monocular lifter "
+                                         r'returned \(\d+, 17, 2\)'):
+        build_h36m_records(layout['test'], layout['cameras'], RenderedHeatmaps(),
+                           lambda pose2d, size: pose2d, frame_step=50, progress=False)
+
+
+def test_command_line_lifts_the_monocular_3d(layout, tmp_path, monkeypatch, capsys):
+    """The tiny VideoPose3D config with random weights as the monocular lifter."""
+    spec = importlib.util.spec_from_file_location(
+        'h36m_to_multiview_records', osp.join(REPO, TOOL))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    config = osp.join(REPO, 'configs', 'video_pose_lift', 'video-pose-lift_tcn-27frm-supv-cpn-'
+                      'ft_1xb64-3e_h36m-videopose3d-sample.py')
+    monkeypatch.setattr(sys, 'argv', [
+        TOOL, layout['test'], layout['cameras'], config, str(tmp_path / 'out'),
+        '--rendered-heatmaps', '4', '--frame-step', '100'])
+    tool.main()
+    count = len(layout['frames'])
+    assert f'{count} records' in capsys.readouterr().out
+    written = read_records(str(tmp_path / 'out'))
+    assert len(written) == count
+    mono = np.stack([r['pose3d_epi_pred'] for r in written])
+    assert np.isfinite(mono).all() and np.abs(mono).max() > 0
