@@ -7,15 +7,19 @@ fresh virtual environment that sees the installed OpenMMLab stack
 package data), runs the tiny train and test of every method through MMPose's
 own installed ``tools/train.py`` / ``tools/test.py``, runs
 ``tools/check_parity.py`` on a shared fixture and the diffusion benchmark.
+Every run is a single-threaded process; they run side by side, one per CPU
+core (at most 2), and each test checks its own.
 """
+import json
 import os
 import os.path as osp
 import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 import mmpose
 import pytest
@@ -82,8 +86,8 @@ def venv_python(tmp_path_factory) -> str:
     return python
 
 
-def test_the_wheel_is_what_imports_with_its_package_data(venv_python, tmp_path):
-    output = run([venv_python, '-c', (
+def check_import(python: str, folder: Path) -> str:
+    return run([python, '-c', (
         'import metapose_plugin, os\n'
         'from metapose_plugin.structures.h36m_cameras import H36M_CAMERAS_FILE\n'
         'from metapose_plugin.models.language_models.clip_text_loading import (\n'
@@ -92,46 +96,83 @@ def test_the_wheel_is_what_imports_with_its_package_data(venv_python, tmp_path):
         'assert os.path.isfile(H36M_CAMERAS_FILE), H36M_CAMERAS_FILE\n'
         'tokenizer = resolve_package_data(TINY_CLIP_TOKENIZER)\n'
         'assert sorted(os.listdir(tokenizer)) == ["merges.txt", "vocab.json"], tokenizer\n')],
-        cwd=str(tmp_path))
-    found = Path(re.search(r'^plugin at (.+)$', output, re.M).group(1))
-    assert 'site-packages' in found.parts and not str(found).startswith(REPO)
+        cwd=str(folder))
 
 
-@pytest.mark.parametrize('method', sorted(TINY_RUNS))
-def test_mmpose_tools_train_and_test_each_method(venv_python, tmp_path, method):
+def train_and_test(python: str, folder: Path, method: str) -> str:
+    """MMPose's installed train.py for one epoch, then its test.py (MPM:
+    pretrain, then the lifter from that checkpoint); the test's output."""
     config, options = TINY_RUNS[method]
     config = osp.join(REPO, config)
-    work_dir = str(tmp_path / 'train')
-    run([venv_python, osp.join(MMPOSE_TOOLS, 'train.py'), config, '--work-dir', work_dir,
-         '--cfg-options', *ONE_EPOCH, *options], cwd=str(tmp_path))
+    work_dir = str(folder / 'train')
+    run([python, osp.join(MMPOSE_TOOLS, 'train.py'), config, '--work-dir', work_dir,
+         '--cfg-options', *ONE_EPOCH, *options], cwd=str(folder))
     checkpoint = osp.join(work_dir, 'epoch_1.pth')
     assert osp.isfile(checkpoint)
     if method == 'mpm':  # the pretraining run feeds the lifter
         config = osp.join(REPO, 'configs/mpm/mpm-lift_tiny-27frm-tds2_1xb32-2e_h36m-'
                           'videopose3d-sample.py')
-        work_dir = str(tmp_path / 'lift')
-        run([venv_python, osp.join(MMPOSE_TOOLS, 'train.py'), config, '--work-dir', work_dir,
+        work_dir = str(folder / 'lift')
+        run([python, osp.join(MMPOSE_TOOLS, 'train.py'), config, '--work-dir', work_dir,
              '--cfg-options', *ONE_EPOCH, *options,
-             f'model.backbone.init_cfg.checkpoint={checkpoint}'], cwd=str(tmp_path))
+             f'model.backbone.init_cfg.checkpoint={checkpoint}'], cwd=str(folder))
         checkpoint = osp.join(work_dir, 'epoch_1.pth')
-    output = run([venv_python, osp.join(MMPOSE_TOOLS, 'test.py'), config, checkpoint,
-                  '--work-dir', str(tmp_path / 'test'), *(['--cfg-options', *options] if options
-                                                          else [])],
-                 cwd=str(tmp_path))
+    return run([python, osp.join(MMPOSE_TOOLS, 'test.py'), config, checkpoint,
+                '--work-dir', str(folder / 'test'), *(['--cfg-options', *options] if options
+                                                      else [])], cwd=str(folder))
+
+
+def check_parity(python: str, folder: Path) -> str:
+    fixture = shared_fixture_dir('3dhp_metric')
+    return run([python, osp.join(REPO, 'tools', 'check_parity.py'), '--kind', 'mpi_inf_3dhp',
+                str(fixture)], cwd=str(folder))
+
+
+def diffusion_benchmark(python: str, folder: Path) -> dict:
+    config = osp.join(REPO, TINY_RUNS['finepose'][0])
+    output = run([python, osp.join(REPO, 'tools', 'benchmark.py'), config, '--mode',
+                  'diffusion', '--iters', '1', '--batch-size', '1', '--json',
+                  str(folder / 'bench.json'), '--cfg-options', 'model.test_cfg.num_steps=1',
+                  'model.test_cfg.num_hypotheses=1'], cwd=str(folder))
+    assert osp.isfile(folder / 'bench.json'), output[-2000:]
+    with open(folder / 'bench.json') as file:
+        return json.load(file)
+
+
+@pytest.fixture(scope='module')
+def wheel_runs(venv_python, tmp_path_factory) -> Dict[str, Future]:
+    """Every run through the wheel, started side by side; name -> its future."""
+    root = tmp_path_factory.mktemp('runs')
+    jobs = dict(import_check=check_import, parity=check_parity, benchmark=diffusion_benchmark)
+    jobs.update({method: lambda python, folder, method=method: train_and_test(
+        python, folder, method) for method in TINY_RUNS})
+    folders = {name: root / name for name in jobs}
+    for folder in folders.values():
+        folder.mkdir()
+    # the longest first: the multi-view stage-1 data and MPM's two trainings
+    order = sorted(jobs, key=lambda name: name not in ('multiview', 'mpm'))
+    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+        futures = {name: pool.submit(jobs[name], venv_python, folders[name]) for name in order}
+    return futures
+
+
+def test_the_wheel_is_what_imports_with_its_package_data(wheel_runs):
+    output = wheel_runs['import_check'].result()
+    found = Path(re.search(r'^plugin at (.+)$', output, re.M).group(1))
+    assert 'site-packages' in found.parts and not str(found).startswith(REPO)
+
+
+@pytest.mark.parametrize('method', sorted(TINY_RUNS))
+def test_mmpose_tools_train_and_test_each_method(wheel_runs, method):
+    output = wheel_runs[method].result()
     assert re.search(r'Epoch\(test\) +\[\d+/\d+\] +\S', output), output[-3000:]
 
 
-def test_check_parity_from_the_wheel(venv_python, tmp_path):
-    fixture = shared_fixture_dir('3dhp_metric')
-    output = run([venv_python, osp.join(REPO, 'tools', 'check_parity.py'), '--kind',
-                  'mpi_inf_3dhp', str(fixture)], cwd=str(tmp_path))
-    assert re.search(r'max', output), output[-2000:]  # exit 0 is asserted by run()
+def test_check_parity_from_the_wheel(wheel_runs):
+    output = wheel_runs['parity'].result()  # exit 0 is asserted by run()
+    assert re.search(r'max', output), output[-2000:]
 
 
-def test_diffusion_benchmark_from_the_wheel(venv_python, tmp_path):
-    config = osp.join(REPO, TINY_RUNS['finepose'][0])
-    output = run([venv_python, osp.join(REPO, 'tools', 'benchmark.py'), config, '--mode',
-                  'diffusion', '--iters', '1', '--batch-size', '1', '--json',
-                  str(tmp_path / 'bench.json'), '--cfg-options', 'model.test_cfg.num_steps=1',
-                  'model.test_cfg.num_hypotheses=1'], cwd=str(tmp_path))
-    assert osp.isfile(tmp_path / 'bench.json'), output[-2000:]
+def test_diffusion_benchmark_from_the_wheel(wheel_runs):
+    report = wheel_runs['benchmark'].result()
+    assert report['mode'] == 'diffusion' and report['results'], report
