@@ -56,7 +56,7 @@ def test_published_geometry_and_stage_settings():
     assert pre.val_dataloader.dataset.pipeline[2].seed == 0
     assert 'seed' not in pre.train_dataloader.dataset.pipeline[3]
     lift = load('mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py')
-    assert lift.model.backbone.init_cfg.type == 'Pretrained'
+    assert lift.model.backbone.init_cfg.type == 'PretrainedFromRun'
     assert lift.model.backbone.init_cfg.prefix == 'backbone.'
     assert lift.model.test_cfg.flip_test and lift.model.get('refine') is None
     comp = load('mpm-comp2dlift_c256-l3-27frm-cpn_1xb2048-50e_h36m-videopose3d.py')
