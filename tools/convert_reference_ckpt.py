@@ -7,13 +7,15 @@ Kinds (:mod:`metapose_plugin.models.converters.ckpt_kinds`): ``capf`` (CA-PF
 into a ``metapose-ref`` config), ``hrnet`` (original HRNet ``.pth``, saved
 under ``backbone.``), and those of the sequence methods (FinePOSE, MPM).
 Without ``--kind`` the kind is detected from the keys. Missing or unexpected
-keys are refused with their list. The output is an MMEngine-style dict with
+keys are refused with their list; an unreadable (truncated, foreign) source
+file is an error naming it. The output is an MMEngine-style dict with
 ``state_dict`` and ``meta``.
 """
 import argparse
 
 import torch
 
+from metapose_plugin.engine.fileio import read_or_raise
 from metapose_plugin.models.converters.ckpt_convert import strip_prefix, unwrap_state_dict
 from metapose_plugin.models.converters.ckpt_kinds import (checkpoint_converters,
                                                           detect_checkpoint_kind)
@@ -36,7 +38,11 @@ def main() -> None:
     parser.add_argument('--kind', choices=sorted(converters), help='default: detect from keys')
     args = parser.parse_args()
 
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
+    # reference checkpoints pickle arbitrary objects (argparse namespaces):
+    # convert only files you trust
+    checkpoint = read_or_raise(
+        args.src, lambda path: torch.load(path, map_location='cpu', weights_only=False),
+        'a reference checkpoint (a file written by torch.save)')
     if not isinstance(checkpoint, dict):
         parser.error(f'{args.src}: expected a dict checkpoint, got {type(checkpoint).__name__}')
     kind = args.kind or detect_kind(checkpoint, args.src)

@@ -2,6 +2,7 @@
 import mimetypes
 import operator
 import os
+import warnings
 from collections import defaultdict
 from contextlib import nullcontext
 from datetime import datetime
@@ -22,6 +23,9 @@ from mmpose.apis.inferencers.base_mmpose_inferencer import BaseMMPoseInferencer
 from mmpose.registry import INFERENCERS
 from mmpose.structures import PoseDataSample
 
+from metapose_plugin.engine.fileio import open_video
+from metapose_plugin.engine.runner import (check_state_dict_keys, checkpoint_state_dict,
+                                           read_checkpoint)
 from metapose_plugin.visualization import MetaPose3dLocalVisualizer
 
 from .feature_reuse import HRNetFeatureCapture, feature_reuse_blocker, lift_from_features
@@ -176,6 +180,22 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         finally:
             self.show_progress = previous
 
+    def _init_model(self, cfg: Config, weights: Optional[str],
+                    device: str = 'cpu') -> torch.nn.Module:
+        """MMPose's model set-up, with the lifter checkpoint read and checked
+        first: an unreadable file, or one whose keys or shapes do not fit the
+        model (another method's checkpoint), is an error naming the file
+        (:mod:`metapose_plugin.engine.runner.checkpoint_loading`)."""
+        checkpoint = None if weights is None else read_checkpoint(weights)
+        with warnings.catch_warnings():
+            # the weights are loaded below, not by MMEngine
+            warnings.filterwarnings('ignore', message='Checkpoint is not loaded')
+            model = super()._init_model(cfg, None, device)
+        if checkpoint is not None:
+            check_state_dict_keys(model, checkpoint_state_dict(checkpoint), weights)
+            self._load_weights_to_model(model, checkpoint, cfg)
+        return model
+
     def _init_visualizer(self, cfg: Config) -> MetaPose3dLocalVisualizer:
         """Always the fixed 3D visualizer, whatever the lifter config has
         (training configs carry MMPose's 2D one)."""
@@ -211,10 +231,7 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         if kind != 'video':
             raise ValueError(f'MetaPose3DInferencer: input {inputs!r} is neither a video, an '
                              'image nor a folder of images')
-        video = mmcv.VideoReader(inputs)
-        if not video.opened or video.frame_cnt <= 0 or video.width <= 0:
-            raise ValueError(f'MetaPose3DInferencer: cannot read video {inputs!r} (no decodable '
-                             'frames)')
+        video = open_video(inputs)
         self._video_input = True
         self.video_info = dict(fps=video.fps, name=os.path.basename(inputs), writer=None,
                                width=video.width, height=video.height, predictions=[])
