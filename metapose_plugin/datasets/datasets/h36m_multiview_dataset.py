@@ -20,6 +20,7 @@ from metapose_plugin.structures.multiview.spherical_mixture_fit import mixture_f
 
 from .h36m_sequence_dataset import H36MSequenceDataset
 from .utils import content_key, join_data_root, load_or_build_cached
+from .videopose3d_layout import read_npz_dict
 
 #: Bumped when the cached frames change meaning (invalidates old caches).
 CACHE_FORMAT = 1
@@ -199,12 +200,12 @@ class H36MMultiViewDataset(BaseDataset):
         for video in reader.videos:
             groups[(video['subject'], video['action'], video['subaction'])][
                 video['camera_id']] = video
-        mono_file = (np.load(join_data_root(self.mono3d_file, self.data_root),
-                             allow_pickle=True)['positions_3d_cam']
-                     .item() if self.mono3d_source == 'file' else None)
-        mixture_table = (np.load(join_data_root(self.mixture_file, self.data_root),
-                                 allow_pickle=True)['mixtures']
-                         .item() if self.mixture_file else None)
+        mono_file = (read_npz_dict(join_data_root(self.mono3d_file, self.data_root),
+                                   'positions_3d_cam', 'a monocular 3D npz')
+                     if self.mono3d_source == 'file' else None)
+        mixture_table = (read_npz_dict(join_data_root(self.mixture_file, self.data_root),
+                                       'mixtures', 'a heatmap mixture npz')
+                         if self.mixture_file else None)
         rng = np.random.default_rng(self.seed)
         frames = []
         for (subject, action, subaction), by_camera in sorted(groups.items()):
