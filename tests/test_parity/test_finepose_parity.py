@@ -8,7 +8,7 @@ import torch
 from metapose_plugin.parity import check_parity
 from metapose_plugin.testing import shared_fixture_dir
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURE = shared_fixture_dir('finepose_parity')
 pytestmark = pytest.mark.skipif(not (FIXTURE / 'io.pt').is_file(),
                                 reason='finepose_parity fixture not available')

@@ -11,7 +11,7 @@ import pytest
 from metapose_plugin.parity import check_parity
 from metapose_plugin.testing.fixtures import shared_fixture_dir
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURE = shared_fixture_dir('multiview_metapose')
 pytestmark = pytest.mark.skipif(not (FIXTURE / 'metapose_ref.npz').exists(),
                                 reason='multiview_metapose fixture absent')

@@ -10,7 +10,7 @@ from metapose_plugin.structures.h36m_cameras import (camera_intrinsics, h36m_cal
                                                      h36m_camera_param, project_to_2d,
                                                      world_to_camera)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMPOSE_SAMPLE = osp.join(REPO, 'data', 'h36m_sample')
 
 
