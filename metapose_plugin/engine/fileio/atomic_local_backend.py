@@ -101,10 +101,11 @@ def remove_stale_temporaries(folder: str) -> List[str]:
 class AtomicLocalBackend(LocalBackend):
     """``LocalBackend`` with crash-safe ``put`` and ``put_text``.
 
-    Select it for checkpoints with
-    ``default_hooks.checkpoint.backend_args=dict(backend='AtomicLocalBackend')``
-    (``configs/_base_/default_runtime.py`` does). Every other operation
-    (read, remove, list) is the plain local one.
+    ``AtomicCheckpointHook`` writes with it unless told otherwise (every
+    config's checkpoint hook, ``configs/_base_/default_runtime.py``); any
+    backend user selects it with ``backend_args=dict(backend=
+    'AtomicLocalBackend')``. Every other operation (read, remove, list) is the
+    plain local one.
     """
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
