@@ -5,19 +5,24 @@ Usage: ``python tools/check_parity.py [--kind KIND] FIXTURE_DIR``, KIND one of
 
 Each kind reads a fixture folder of its own layout (the fixture's README) and
 prints the max absolute difference of every output it compares, with its
-tolerance; see :mod:`metapose_plugin.parity`. ``metapose`` (the
-default) covers HRNet, CA-PF and MetaPose. The exit status is 0 only if every
-compared output is within tolerance.
+tolerance, then the compared / failed / skipped counts; see
+:mod:`metapose_plugin.parity`. ``metapose`` (the default) covers HRNet, CA-PF
+and MetaPose. The exit status is 0 only if something was compared, every
+compared output is within tolerance and every output the kind requires for a
+fixture of its layout was compared; 1 otherwise; 2 (with a message naming
+the file) when the folder lacks a file or an input the check reads.
 """
 import argparse
 import os.path as osp
 import sys
 
-from metapose_plugin.parity import PARITY_KINDS, check_parity
+from metapose_plugin.parity import PARITY_KINDS, ParityResult, check_parity
+from metapose_plugin.parity.common import FixtureError
 
 
-def check(fixture_dir: str, kind: str = 'metapose') -> bool:
-    """Run the comparisons of ``kind`` on ``fixture_dir``; True if all pass."""
+def check(fixture_dir: str, kind: str = 'metapose') -> ParityResult:
+    """Run the comparisons of ``kind`` on ``fixture_dir`` (see
+    :func:`~metapose_plugin.parity.check_parity`)."""
     return check_parity(kind, fixture_dir)
 
 
@@ -30,10 +35,10 @@ def main() -> None:
     if not osp.isdir(args.fixture_dir):
         parser.error(f'{args.fixture_dir}: not a folder')
     try:
-        ok = check(args.fixture_dir, args.kind)
-    except FileNotFoundError as err:
+        result = check(args.fixture_dir, args.kind)
+    except (FileNotFoundError, FixtureError) as err:
         parser.error(str(err))
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if result.passed else 1)
 
 
 if __name__ == '__main__':

@@ -5,20 +5,25 @@ Usage: ``python tools/convert_reference_ckpt.py SRC DST [--kind KIND]``
 Kinds (:mod:`metapose_plugin.models.converters.ckpt_kinds`): ``capf`` (CA-PF
 ``best_epoch.bin``), ``metapose`` (MetaPose ``best_epoch_hrnet_*.bin``; load
 into a ``metapose-ref`` config), ``hrnet`` (original HRNet ``.pth``, saved
-under ``backbone.``), and those of the sequence methods (FinePOSE, MPM).
+under ``backbone.``: the lifter's image encoder), ``hrnet_topdown`` (the same
+file as MMPose's top-down HRNet model, ``backbone.*`` + ``head.*``), those of
+the sequence methods (FinePOSE, MPM) and ``multiview_tf`` (Google MetaPose's
+TensorFlow stage-2 checkpoint: SRC is the prefix ``.../cam4/model``; needs
+``pip install "metapose-plugin[tf]"``; the README's H36M stage spec).
 Without ``--kind`` the kind is detected from the keys. Missing or unexpected
 keys are refused with their list; an unreadable (truncated, foreign) source
 file is an error naming it. The output is an MMEngine-style dict with
-``state_dict`` and ``meta``.
+``state_dict`` and ``meta``. ``tools/model_zoo.py`` downloads and converts
+the released checkpoints by name.
 """
 import argparse
 
 import torch
 
-from metapose_plugin.engine.fileio import read_or_raise
 from metapose_plugin.models.converters.ckpt_convert import strip_prefix, unwrap_state_dict
 from metapose_plugin.models.converters.ckpt_kinds import (checkpoint_converters,
-                                                          detect_checkpoint_kind)
+                                                          detect_checkpoint_kind,
+                                                          load_reference_checkpoint)
 
 
 def detect_kind(checkpoint: dict, path: str) -> str:
@@ -33,18 +38,15 @@ def detect_kind(checkpoint: dict, path: str) -> str:
 def main() -> None:
     converters = checkpoint_converters()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='reference checkpoint')
+    parser.add_argument('src', help='reference checkpoint (TensorFlow: its prefix)')
     parser.add_argument('dst', help='output checkpoint (.pth)')
     parser.add_argument('--kind', choices=sorted(converters), help='default: detect from keys')
     args = parser.parse_args()
 
-    # reference checkpoints pickle arbitrary objects (argparse namespaces):
-    # convert only files you trust
-    checkpoint = read_or_raise(
-        args.src, lambda path: torch.load(path, map_location='cpu', weights_only=False),
-        'a reference checkpoint (a file written by torch.save)')
-    if not isinstance(checkpoint, dict):
-        parser.error(f'{args.src}: expected a dict checkpoint, got {type(checkpoint).__name__}')
+    try:
+        checkpoint = load_reference_checkpoint(args.src)
+    except ValueError as err:
+        parser.error(str(err))
     kind = args.kind or detect_kind(checkpoint, args.src)
     state_dict, _, _ = converters[kind](checkpoint)
     torch.save(dict(state_dict=state_dict, meta=dict(source=args.src, kind=kind)), args.dst)

@@ -30,13 +30,29 @@ check "import torch, torchvision.ops; assert torch.__version__.split('+')[0] == 
     $PIP install -q "torch===2.13.0" "torchvision==0.28.0"
 
 # Runtime dependencies of mmengine/mmcv/mmpose/mmdet, listed by hand because
-# mmpose and mmdet are installed with --no-deps below. opencv-python<5: the
-# 2023 OpenMMLab releases are untested against OpenCV 5.
+# mmpose and mmdet are installed with --no-deps below, and the plugin's own
+# (gdown, requests, filelock, pyyaml: the model zoo; tfrecord: the multi-view
+# records) plus the tests' (pytest,
+# bvhio: the independent BVH reader; open_clip_torch, extra "parity": OpenAI
+# CLIP's vocabulary for the MetaPose and FinePOSE parity checks, found, not
+# imported, by the check). opencv-python<5: the 2023 OpenMMLab
+# releases are untested against OpenCV 5.
 step "runtime dependencies"
-check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4'" ||
+check "import mmengine, addict, yapf, termcolor, json_tricks, munkres, scipy, h5py, pycocotools, shapely, terminaltables, matplotlib, cv2, PIL, transformers, tensorboard, pytest, gdown, requests, filelock, yaml, bvhio, tfrecord, importlib.util; assert mmengine.__version__ == '0.10.7' and cv2.__version__[0] == '4' and int(gdown.__version__.split('.')[0]) >= 5 and importlib.util.find_spec('open_clip')" ||
     $PIP install -q "mmengine==0.10.7" addict yapf termcolor rich json_tricks munkres scipy h5py \
         pycocotools shapely terminaltables matplotlib opencv-python pillow cython \
-        "transformers>=4.40" tensorboard pytest
+        "transformers>=4.40" tensorboard pytest "gdown>=5" requests filelock pyyaml bvhio \
+        "tfrecord>=1.14" open_clip_torch
+
+# The extra [anipose] (multi-view MetaPose's AniPose baseline and its tests):
+# aniposelib 0.4.3, the reference's version, without its declared
+# opencv-contrib-python (a second cv2 over opencv-python's); what it imports
+# is installed beside it.
+step "aniposelib 0.4.3 (extra [anipose], --no-deps)"
+check "import aniposelib.cameras, numba, pandas, toml; from importlib.metadata import version; assert version('aniposelib') == '0.4.3'" || {
+    $PIP install -q numba pandas toml tqdm
+    $PIP install -q --no-deps "aniposelib==0.4.3"
+}
 
 # mmcv with compiled ops (mmcv-lite has none, and mmpose.models needs them),
 # built against the torch above: no build isolation, or pip would compile it

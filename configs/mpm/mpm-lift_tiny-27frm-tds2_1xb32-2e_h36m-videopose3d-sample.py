@@ -7,9 +7,11 @@ _base_ = ['./mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py']
 geometry = dict(num_keypoints=17, num_frames=27, embed_dims=32, hidden_dims=48)
 pretrain_config = ('{{ fileDirname }}/'
                    'mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py')
+pretrain_checkpoint = 'epoch_2.pth'
 model = dict(
     backbone=dict(num_layers=1, num_heads=4,
-                  init_cfg=dict(config=pretrain_config, checkpoint='epoch_2.pth'), **geometry),
+                  init_cfg=dict(config=pretrain_config, checkpoint=pretrain_checkpoint),
+                  **geometry),
     head=dict(num_heads=4, **geometry))
 sample = dict(data_root={{_base_.videopose3d_sample_root}}, seq_len=27)
 train_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,

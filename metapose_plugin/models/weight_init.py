@@ -22,6 +22,11 @@ class PretrainedFromRunInit(PretrainedInit):
     root (two folders above ``configs/<method>/<config>.py``), resolved from
     the config's own path, not the working directory.
 
+    Unlike MMEngine's ``Pretrained`` (which BaseModule applies after the
+    children's own ``init_weights``), this initialiser runs in the module's
+    turn, before its children: put it on a module whose children do not
+    re-initialise themselves (MPM's encoder).
+
     Args:
         config (str): The config of the run (absolute, e.g.
             ``'{{ fileDirname }}/mpm-pretrain_....py'``).

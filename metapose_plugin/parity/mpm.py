@@ -11,7 +11,10 @@ settings (one mask per batch, losses over every joint, flip test with the
 unmirrored masks). The fixture's masks are fed as given, and separately
 redrawn from the logged seeds with :mod:`metapose_plugin.structures.mpm_masks`
 (mismatching entries are counted). Every compared output must be within
-1e-5 (absolute) and the masks must match exactly.
+1e-5 (absolute; float32 values of order 1 through a few transformer layers:
+about 80 float32 ulps for another reduction order, measured <= 2e-6) and the
+masks and the mirrored inputs must match exactly. Every tensor of
+``outputs.pt`` and the outputs of :func:`required_outputs` must be compared.
 """
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -33,13 +36,42 @@ from metapose_plugin.models.heads.mpm_heads import (  # noqa: F401 (registers)
 from metapose_plugin.models.pose_estimators.mpm_masked_pose_model import MPMMaskedPoseModel
 from metapose_plugin.models.pose_estimators.mpm_sequence_lifter import MPMSequenceLifter
 from metapose_plugin.models.utils.mpm.uvd_refine import uvd_to_xyz
-from metapose_plugin.parity.common import max_abs_diff, report
+from metapose_plugin.parity.common import ParityResult, max_abs_diff, report
 from metapose_plugin.structures.mpm_masks import (GROUPS_2D_H36M17, GROUPS_3D_H36M17,
                                                   draw_frame_mask, draw_joint_mask, draw_tube_mask)
 from metapose_plugin.structures.pose_ops import mean_joint_error, mirror_poses
 
 REQUIRED_FILES = ('weights.pt', 'inputs.pt', 'outputs.pt')
 TOLERANCES = dict(default=1e-5, masks_pretrain=0, masks_completion=0, flip_inputs=0)
+#: Outputs of every fixture of this layout (pretraining, completion, lifter).
+CORE_OUTPUTS = (
+    'masks_pretrain', 'masks_completion', 'flip_inputs', 'pre_out2d', 'pre_out3d', 'pre_loss2d',
+    'pre_loss3d', 'pre_loss_noaug', 'pre_out2d_trainBN', 'comp2dlift_out2d', 'comp2dlift_out3d',
+    'comp2dlift_loss2d', 'comp2dlift_losslift', 'comp2dlift_loss', 'comp2dlift_tta_out2d',
+    'comp2dlift_tta_out3d', 'comp2dlift_test_mpjpe_lift', 'comp3d_out3d', 'comp3d_loss',
+    'comp3d_composite', 'comp3d_test_mpjpe', 'onlylift_loss', 'lift_raw_out', 'lift_raw_vte',
+    'lift_out3d_center', 'lift_out3d_all', 'lift_tta_out3d_center', 'lift_tta_out3d_all',
+    'lift_train_loss', 'lift_tta_test_mpjpe', 'lift_raw_out_trainBN', 'lift_raw_vte_trainBN')
+
+
+def required_outputs(weights: dict, inputs: dict, reference: dict) -> List[str]:
+    """The outputs a fixture of this layout must give: :data:`CORE_OUTPUTS`,
+    the augmented pretraining outputs when ``inputs.pt`` has augmented
+    windows, the refine outputs with refine weights, the raw and flip-test
+    outputs of every extra ``lifter_*`` weight, and every tensor of
+    ``outputs.pt``."""
+    names = list(CORE_OUTPUTS)
+    if 'pre_x2d_aug' in inputs:
+        names += ['pre_aug_out2d', 'pre_aug_out3d', 'pre_aug_out3d_lift', 'pre_aug_loss2d',
+                  'pre_aug_loss3d', 'pre_aug_losslift', 'pre_loss_aug']
+    if 'refine' in weights:
+        names += ['refine_xyz', 'refine_out3d', 'refine_loss']
+    for name in sorted(weights):
+        if name.startswith('lifter_') and name != 'lifter_Model':
+            names += [f'{name}_{kind}' for kind in ('raw_out', 'raw_vte', 'tta_raw_out',
+                                                    'tta_raw_vte')]
+    names += [k for k, v in reference.items() if isinstance(v, Tensor) and k not in names]
+    return names
 
 
 def _load(path: str) -> dict:
@@ -293,8 +325,9 @@ def _joint_lists(meta: dict, key: str) -> Tuple[List[int], List[int]]:
     return opt.get('joints_left', []), opt.get('joints_right', [])
 
 
-def check(fixture_dir: str) -> bool:
-    """Compare every output of the fixture folder; True when all pass."""
+def check(fixture_dir: str) -> ParityResult:
+    """Compare every output of the fixture folder; print one line each and
+    the summary."""
     weights_file = _load(osp.join(fixture_dir, 'weights.pt'))
     weights = {k: _float(v) for k, v in weights_file['weights'].items()}
     meta = weights_file.get('meta', {})
@@ -338,4 +371,4 @@ def check(fixture_dir: str) -> bool:
         else:
             diffs[name] = None
             skipped.setdefault(name, 'not computed here')
-    return report(diffs, TOLERANCES, skipped)
+    return report(diffs, TOLERANCES, skipped, required_outputs(weights, inputs, reference))

@@ -1,5 +1,10 @@
 from ._utils import get_packed_inputs
-from .fixtures import parity_fixture_dir, shared_fixture_dir
+from .fixtures import (fixtures_required, missing_fixture_message, parity_fixture_dir,
+                       require_shared_fixture, shared_fixture_dir)
+from .tiny_pose2d import tiny_pose2d_config
 from .visualizer_spy import record_3d_panels
 
-__all__ = ['get_packed_inputs', 'parity_fixture_dir', 'record_3d_panels', 'shared_fixture_dir']
+__all__ = [
+    'fixtures_required', 'get_packed_inputs', 'missing_fixture_message', 'parity_fixture_dir',
+    'record_3d_panels', 'require_shared_fixture', 'shared_fixture_dir', 'tiny_pose2d_config'
+]

@@ -6,32 +6,13 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from metapose_plugin.testing.tiny_pose2d import tiny_pose2d_config  # noqa: F401 (for the tests)
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VIDEO = osp.join(REPO, 'data', 'videos', 'demo.mp4')
 CAPF_TINY = osp.join(REPO, 'configs', 'capf', 'capf_tiny-hrnet-cpn_1xb2-1e_h36m-256x192-sample.py')
 METAPOSE_TINY = osp.join(REPO, 'configs', 'metapose',
                          'metapose_tiny-hrnet-cpn_clip_1xb2-1e_h36m-256x192-sample.py')
-
-
-def _mim_config(*parts: str) -> str:
-    import mmpose
-    return osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs', *parts)
-
-
-def tiny_pose2d_config(channels=(4, 8, 16, 32), dataset: str = 'coco') -> Config:
-    """MMPose's COCO (or MPII) HRNet-W32 256x192 top-down config with the
-    tiny lifter's HRNet stages (stage-4 widths ``channels``), random init."""
-    name = {'coco': ('coco', 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'),
-            'mpii': ('mpii', 'td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py')}[dataset]
-    cfg = Config.fromfile(_mim_config('body_2d_keypoint', 'topdown_heatmap', *name))
-    extra = Config.fromfile(CAPF_TINY).model.backbone.extra
-    extra.stage4.num_channels = tuple(channels)
-    extra.stage3.num_channels = tuple(channels[:3])
-    extra.stage2.num_channels = tuple(channels[:2])
-    cfg.model.backbone.extra = extra
-    cfg.model.backbone.init_cfg = None
-    cfg.model.head.in_channels = channels[0]
-    return cfg
 
 
 @pytest.fixture(autouse=True)

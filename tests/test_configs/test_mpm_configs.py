@@ -58,7 +58,28 @@ def test_published_geometry_and_stage_settings():
     lift = load('mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py')
     assert lift.model.backbone.init_cfg.type == 'PretrainedFromRun'
     assert lift.model.backbone.init_cfg.prefix == 'backbone.'
+    assert lift.model.backbone.init_cfg.checkpoint == 'epoch_50.pth'
     assert lift.model.test_cfg.flip_test and lift.model.get('refine') is None
     comp = load('mpm-comp2dlift_c256-l3-27frm-cpn_1xb2048-50e_h36m-videopose3d.py')
     assert comp.model.tasks == ('pose2d', 'lift') and comp.model.head.num_layers == 2
     assert comp.train_dataloader.dataset.pipeline[3].mode == 'tube'
+
+
+@pytest.mark.parametrize('lift,pretrain,epochs', [
+    ('mpm-lift_c256-l4-243frm-tds2-cpn_1xb256-50e_h36m-videopose3d.py',
+     'mpm-pretrain_c256-l4-243frm-tds2-cpn_1xb512-50e_h36m-videopose3d.py', 50),
+    ('mpm-lift_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py',
+     'mpm-pretrain_tiny-27frm-tds2_1xb32-2e_h36m-videopose3d-sample.py', 2),
+    ('mpm-lift_c256-l4-243frm-gt-16j_1xb256-50e_mpi-inf-3dhp.py',
+     'mpm-pretrain-ref_c256-l4-243frm-tds2-cpn-16j_1xb512-50e_h36m-videopose3d.py', 50),
+])
+def test_lift_configs_name_the_pretraining_run_they_start_from(lift, pretrain, epochs):
+    """The chain: the encoder comes from the last epoch of the named pretraining config,
+    whose encoder geometry matches the lifter's."""
+    lift, pre_path = load(lift), osp.join(ROOT, 'configs', 'mpm', pretrain)
+    init = lift.model.backbone.init_cfg
+    assert osp.samefile(init.config, pre_path)
+    pre = Config.fromfile(pre_path)
+    assert init.checkpoint == f'epoch_{pre.train_cfg.max_epochs}.pth' == f'epoch_{epochs}.pth'
+    for key in ('num_keypoints', 'embed_dims', 'hidden_dims', 'num_layers'):
+        assert lift.model.backbone[key] == pre.model.backbone[key], key

@@ -16,8 +16,7 @@ VP3D_SAMPLE = VP3D + ('video-pose-lift_tcn-27frm-supv-cpn-ft_1xb64-3e_'
                       'h36m-videopose3d-sample.py')
 MB = 'configs/motionbert/'
 MB_REAL = MB + 'motionbert_dstformer-243frm-cpn-ft_8xb32-240e_h36m-videopose3d.py'
-MB_SAMPLE = MB + ('motionbert_tiny-dstformer-27frm-cpn-ft_1xb8-1e_'
-                  'h36m-videopose3d-sample.py')
+MB_SAMPLE = MB + 'motionbert_tiny-dstformer-27frm-cpn-ft_1xb8-1e_h36m-videopose3d-sample.py'
 
 
 def _cfg(path: str) -> Config:

@@ -1,17 +1,16 @@
-import importlib.util
-import os.path as osp
+"""FinePOSE parity (``metapose_plugin.parity.finepose``) on the shared fixture
+and on altered copies of it."""
 import shutil
 
 import pytest
 import torch
 
 from metapose_plugin.parity import check_parity
+from metapose_plugin.parity.finepose import REQUIRED_OUTPUTS
 from metapose_plugin.testing import shared_fixture_dir
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FIXTURE = shared_fixture_dir('finepose_parity')
-pytestmark = pytest.mark.skipif(not (FIXTURE / 'io.pt').is_file(),
-                                reason='finepose_parity fixture not available')
+pytestmark = pytest.mark.shared_fixture(FIXTURE / 'io.pt', FIXTURE / 'weights_fp16.pt')
 
 
 @pytest.fixture(autouse=True)
@@ -19,42 +18,45 @@ def one_thread():
     torch.set_num_threads(1)
 
 
-def test_check_parity_tool_passes_on_the_shared_fixture(capsys):
-    spec = importlib.util.spec_from_file_location(
-        'check_parity', osp.join(ROOT, 'tools', 'check_parity.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.check(str(FIXTURE), kind='finepose')
-    out = capsys.readouterr().out
-    for name in ('a/xf_proj', 'b/denoiser_out', 'train/loss_mpjpe', 'c/samples',
-                 'c/step_pred_noise', 'd/err_J_Agg', 'd/p2_P_Best', 'd/J_Agg_index'):
-        line = next(line for line in out.splitlines() if line.startswith(name))
-        assert line.endswith('OK'), line
-    assert 'FAIL' not in out and 'skipped' not in out
+def test_every_required_output_is_compared_and_passes():
+    result = check_parity('finepose', str(FIXTURE))
+    assert result.passed, result.summary()
+    # the text path from the action strings, tokenisation included
+    assert {'in/pre_text_tokens', 'in/input_text_tokens', 'a/xf_proj'} <= set(result.compared)
+    assert set(result.compared) == set(REQUIRED_OUTPUTS)
+    assert len(result.compared) == len(REQUIRED_OUTPUTS) == 37
+    assert not result.skipped and not result.failed
 
 
-def reduced_copy(tmp_path, keep):
+LARGE = ('b/', 'c/', 'd/', 'train/')
+
+
+def text_only_copy(tmp_path, change=None):
+    """The fixture without its large outputs (b, c, d, train), altered by
+    ``change``."""
     io = torch.load(FIXTURE / 'io.pt', weights_only=True)
-    torch.save({k: v for k, v in io.items() if keep(k)}, tmp_path / 'io.pt')
-    shutil.copy(FIXTURE / 'weights_fp16.pt', tmp_path / 'weights_fp16.pt')
-    return io
-
-
-def test_a_folder_without_large_outputs_is_compared_where_possible(tmp_path, capsys):
-    reduced_copy(tmp_path, lambda k: not k.startswith(('b/', 'c/', 'd/', 'train/')))
-    assert check_parity('finepose', str(tmp_path))
-    out = capsys.readouterr().out
-    assert 'a/xf_out' in out and 'OK' in out
-    assert 'c/samples' in out and 'skipped (no recorded sampling draws)' in out
-
-
-def test_a_wrong_reference_output_fails(tmp_path, capsys):
-    io = reduced_copy(tmp_path, lambda k: not k.startswith(('b/', 'c/', 'd/', 'train/')))
-    io = {k: v for k, v in io.items() if not k.startswith(('b/', 'c/', 'd/', 'train/'))}
-    io['a/xf_proj'] = io['a/xf_proj'] + 1e-4
+    io = {k: v for k, v in io.items() if not k.startswith(LARGE)}
+    if change is not None:
+        change(io)
     torch.save(io, tmp_path / 'io.pt')
-    assert not check_parity('finepose', str(tmp_path))
-    assert 'FAIL' in capsys.readouterr().out
+    shutil.copy(FIXTURE / 'weights_fp16.pt', tmp_path / 'weights_fp16.pt')
+
+
+def test_a_fixture_without_outputs_fails_naming_them(tmp_path, capsys):
+    text_only_copy(tmp_path)
+    result = check_parity('finepose', str(tmp_path))
+    assert not result.passed and not result.failed
+    assert 'a/xf_proj' in result.compared
+    assert result.missing_required == [n for n in REQUIRED_OUTPUTS if n.startswith(LARGE)]
+    assert 'required but not compared: b/time_mlp_out' in capsys.readouterr().out
+
+
+def test_other_token_ids_fail(tmp_path):
+    def change(io):
+        io['in/input_text_tokens'][1, 2] += 1  # another word for the second sample
+
+    text_only_copy(tmp_path, change)
+    assert check_parity('finepose', str(tmp_path)).failed == ['in/input_text_tokens']
 
 
 def test_missing_weights_file_is_named(tmp_path):

@@ -1,13 +1,21 @@
+"""tools/check_parity.py (default kind: MetaPose and CA-PF) on the shared
+fixture, on a copy without a required output, and the converter it uses."""
 import importlib.util
+import os
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
 
+from metapose_plugin.parity.metapose import REQUIRED_OUTPUTS
 from metapose_plugin.testing import parity_fixture_dir
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-FIXTURE = str(parity_fixture_dir())
+FIXTURE = parity_fixture_dir()
+needs_fixture = pytest.mark.shared_fixture(*(FIXTURE / name for name in (
+    'io.pt', 'capf_lifter.pt', 'metapose.pt', 'hrnet_w32.pt')))
 
 
 def load_tool(name):
@@ -17,13 +25,31 @@ def load_tool(name):
     return module
 
 
-@pytest.mark.skipif(not osp.isfile(osp.join(FIXTURE, 'io.pt')), reason='fixture not available')
-def test_check_parity_on_shared_fixture(capsys):
+@needs_fixture
+def test_check_parity_on_shared_fixture():
     torch.set_num_threads(1)
-    assert load_tool('check_parity').check(FIXTURE)
-    out = capsys.readouterr().out
-    for name in ('hrnet_features', 'metapose_text_features', 'capf_output', 'metapose_output'):
-        assert name in out and 'FAIL' not in out
+    result = load_tool('check_parity').check(str(FIXTURE))
+    assert result.passed, result.summary()
+    # HRNet and every required output, the prompt strings and ids included
+    assert set(result.compared) == {'hrnet_features', *REQUIRED_OUTPUTS}
+    assert len(result.compared) == 6 and not result.skipped
+
+
+@needs_fixture
+def test_tool_exits_1_without_a_required_output(tmp_path):
+    io = torch.load(FIXTURE / 'io.pt')
+    del io['metapose_text_features']
+    torch.save(io, tmp_path / 'io.pt')
+    for name in ('capf_lifter.pt', 'metapose.pt'):  # no HRNet: the saved features
+        os.symlink(FIXTURE / name, tmp_path / name)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p), OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, 'tools/check_parity.py', str(tmp_path)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'required but not compared: metapose_text_features' in proc.stdout
+    assert 'hrnet_features' in proc.stdout and 'skipped (no hrnet_w32.pt' in proc.stdout
+    assert 'metapose_output' in proc.stdout and 'FAIL' in proc.stdout.splitlines()[-2]
 
 
 def test_metapose_conversion_splits_and_refuses():

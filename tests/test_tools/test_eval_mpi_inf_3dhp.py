@@ -19,9 +19,7 @@ from metapose_plugin.testing.fixtures import shared_fixture_dir
 from ._tool_utils import REPO, run_tool
 
 FIXTURE = shared_fixture_dir('3dhp_metric')
-needs_fixture = pytest.mark.skipif(
-    not (FIXTURE / 'results.json').is_file(),
-    reason='shared/fixtures/3dhp_metric is absent')
+needs_fixture = pytest.mark.shared_fixture(FIXTURE / 'results.json', FIXTURE / 'inputs')
 
 #: Tolerances of the issue: PCK and AUC to 1e-9 (percent), MPJPE 1e-5 mm.
 TOLERANCE = dict(pck=1e-9, auc=1e-9, mpjpe=1e-5)
@@ -162,14 +160,19 @@ def test_wrong_frame_count_names_file_and_sequence(tmp_path):
 @needs_fixture
 def test_parity_module_passes_and_can_fail(tmp_path, capsys):
     from metapose_plugin.parity import mpi_inf_3dhp
-    assert mpi_inf_3dhp.check(str(FIXTURE))
-    shutil.copytree(str(FIXTURE / 'inputs'), str(tmp_path / 'inputs'))
     results = json.loads((FIXTURE / 'results.json').read_text())
+    result = mpi_inf_3dhp.check(str(FIXTURE))
+    assert result.passed, result.summary()
+    # PCK, AUC and MPJPE of every run of results.json
+    assert len(result.compared) == 3 * len(results) and not result.skipped
+    shutil.copytree(str(FIXTURE / 'inputs'), str(tmp_path / 'inputs'))
     auc = results['finepose_annot3_J_Agg_t2']['activitywise']['Sports']['auc']
     auc['Knee'] += 2e-9
     results['extra_run'] = {}
     (tmp_path / 'results.json').write_text(json.dumps(results))
-    assert not mpi_inf_3dhp.check(str(tmp_path))
+    capsys.readouterr()
+    result = mpi_inf_3dhp.check(str(tmp_path))
+    assert result.failed == ['finepose_annot3_J_Agg_t2 auc']
+    assert result.missing_required == ['extra_run pck', 'extra_run auc', 'extra_run mpjpe']
     printed = capsys.readouterr().out
-    assert 'finepose_annot3_J_Agg_t2 auc' in printed and 'FAIL' in printed
     assert 'extra_run' in printed and 'skipped' in printed

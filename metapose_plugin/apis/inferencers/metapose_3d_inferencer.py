@@ -28,6 +28,8 @@ from metapose_plugin.engine.runner import (check_state_dict_keys, checkpoint_sta
                                            read_checkpoint)
 from metapose_plugin.visualization import MetaPose3dLocalVisualizer
 
+from ..bvh_export import track_keypoints, write_bvh
+from ..model_zoo import resolve_pose_models
 from .feature_reuse import HRNetFeatureCapture, feature_reuse_blocker, lift_from_features
 from .lifter_inputs import build_lifter_sample, crop_image, crop_warp_matrix, to_h36m
 
@@ -81,12 +83,22 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
     per person (see :meth:`postprocess`). The video shows the 2D skeleton
     and one 3D panel per person (:class:`MetaPose3dLocalVisualizer`).
 
+    BVH: with ``export_bvh=True`` (and ``pred_out_dir``) a video also gives
+    one ``<video>_track<id>.bvh`` per track beside its JSON
+    (:func:`write_bvh`).
+
     Args:
-        pose3d (str | dict | Config): Lifter config (path or config).
+        pose3d (str | dict | Config): Lifter config (path or config), or a
+            model zoo alias (``'capf-w32_h36m'`` or ``'zoo://...'``:
+            downloaded, converted and cached on first use, see
+            ``model-index.yml``).
         pose3d_weights (str, optional): Lifter checkpoint. Defaults to None
-            (random weights, with a warning).
-        pose2d (str | dict | Config): 2D model: MMPose alias (``'human'``),
-            config name, path or config. Defaults to ``'human'``.
+            (the alias' weights; random weights, with a warning, for a
+            config).
+        pose2d (str | dict | Config, optional): 2D model: MMPose alias
+            (``'human'``), config name, path or config, or a zoo alias.
+            Defaults to None: the 2D model the zoo alias' lifter was trained
+            with (same HRNet features), else ``'human'``.
         pose2d_weights (str, optional): 2D checkpoint. Defaults to None.
         device (str, optional): Device, e.g. ``'cuda:0'``. Defaults to None
             (CUDA if available).
@@ -112,12 +124,12 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         'return_vis', 'show', 'wait_time', 'draw_bbox', 'radius', 'thickness', 'kpt_thr',
         'num_instances', 'vis_out_dir'
     }
-    postprocess_kwargs: set = {'pred_out_dir'}
+    postprocess_kwargs: set = {'pred_out_dir', 'export_bvh'}
 
     def __init__(self,
                  pose3d: Union[ModelType, str],
                  pose3d_weights: Optional[str] = None,
-                 pose2d: Union[ModelType, str] = 'human',
+                 pose2d: Optional[Union[ModelType, str]] = None,
                  pose2d_weights: Optional[str] = None,
                  device: Optional[str] = None,
                  scope: str = 'mmpose',
@@ -126,6 +138,8 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
                  det_cat_ids: Union[int, Tuple[int, ...]] = 0,
                  reuse_features: bool = True,
                  show_progress: bool = False) -> None:
+        pose3d, pose3d_weights, pose2d, pose2d_weights = resolve_pose_models(
+            pose3d, pose3d_weights, pose2d, pose2d_weights)
         init_default_scope(scope)
         super().__init__(
             model=pose3d, weights=pose3d_weights, device=device, scope=scope,
@@ -151,6 +165,7 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
         self.feature_reuse_reason = (
             'the 2D HRNet equals the lifter image encoder' if blocker is None else blocker)
         self._video_input = False
+        self._export_bvh = False
         self._buffer = defaultdict(list)
 
     def __call__(self, inputs: Union[InputType, List[InputType]],
@@ -166,8 +181,8 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
                 ``use_oks_tracking``, ``tracking_thr`` (preprocess),
                 ``vis_out_dir``, ``show``, ``num_instances``, ``kpt_thr``,
                 ``draw_bbox``, ``radius``, ``thickness``, ``wait_time``,
-                ``return_vis`` (visualize), ``pred_out_dir`` (postprocess),
-                ``return_datasamples``, ``out_dir``.
+                ``return_vis`` (visualize), ``pred_out_dir``, ``export_bvh``
+                (postprocess), ``return_datasamples``, ``out_dir``.
 
         Yields:
             dict: ``predictions`` and ``visualization`` of one frame.
@@ -440,8 +455,11 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
                     preds: List[PoseDataSample],
                     visualization: List[np.ndarray],
                     return_datasamples: bool = False,
-                    pred_out_dir: str = '') -> dict:
-        """Pack the results; write predictions as JSON.
+                    pred_out_dir: str = '',
+                    export_bvh: bool = False) -> dict:
+        """Pack the results; write predictions as JSON (and, for a video
+        with ``export_bvh``, one BVH per track at its end, see
+        :meth:`_finalize_video_processing`).
 
         Each person becomes ``{'track_id': int, 'bbox': [x1, y1, x2, y2],
         'bbox_score': float, 'keypoints_2d': 17 x [x, y] (frame pixels),
@@ -454,6 +472,10 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
             dict: ``predictions`` (per frame: a list of such dicts, or the
             data sample with ``return_datasamples``) and ``visualization``.
         """
+        if export_bvh and not (pred_out_dir and self._video_input):
+            raise ValueError('MetaPose3DInferencer: export_bvh needs a video input and '
+                             'pred_out_dir (the BVH files go beside the JSON)')
+        self._export_bvh = export_bvh
         result = dict(visualization=visualization, predictions=[])
         for pred in preds:
             people = to_json(pred)
@@ -466,6 +488,19 @@ class MetaPose3DInferencer(BaseMMPoseInferencer):
                 name = os.path.splitext(os.path.basename(pred.img_path))[0] + '.json'
                 mmengine.dump(people, os.path.join(pred_out_dir, name), indent='  ')
         return result
+
+    def _finalize_video_processing(self, pred_out_dir: str = '') -> None:
+        """Close the video, write its JSON and, with ``export_bvh``, one
+        ``<video>_track<id>.bvh`` per track: every frame of the video, the
+        track's root-relative 3D (the image lifters give no root: the BVH
+        root stays at the origin), frames without the person interpolated."""
+        super()._finalize_video_processing(pred_out_dir)
+        if not (self._export_bvh and pred_out_dir):
+            return
+        stem = os.path.splitext(self.video_info['name'])[0]
+        for track_id, keypoints in track_keypoints(self.video_info['predictions']).items():
+            write_bvh(os.path.join(pred_out_dir, f'{stem}_track{track_id}.bvh'), keypoints,
+                      self.video_info['fps'])
 
 
 def _topdown_affine(cfg: Config) -> Tuple[Tuple[int, int], bool]:

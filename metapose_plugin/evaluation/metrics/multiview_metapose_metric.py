@@ -1,6 +1,6 @@
 """Metrics of multi-view MetaPose (Usman et al., CVPR 2022)."""
 from collections import defaultdict
-from typing import Dict, Optional, Sequence
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -80,3 +80,40 @@ class MultiViewMetaPoseMetric(BaseMetric):
                 if key != 'num_views':
                     metrics[infix + key] = float(np.mean([r[key] for r in records if key in r]))
         return metrics
+
+
+def score_multiview_poses(poses: Iterable[np.ndarray], rot0s: Iterable[np.ndarray],
+                          frames: Iterable[dict], **metric_kwargs) -> Dict[str, float]:
+    """Score per-frame poses of any solver as ``tools/test.py`` scores stage 2.
+
+    For baselines and stage 1: builds the data samples
+    :class:`MultiViewMetaPoseMetric` reads and returns its numbers (without
+    the ``multiview/`` prefix).
+
+    Args:
+        poses (Iterable[np.ndarray]): (K, 3) per frame, any scale and frame.
+        rot0s (Iterable[np.ndarray]): (3, 3) per frame: ``pose @ rot0`` is
+            the pose in view 0's camera frame (identity for a pose already
+            there).
+        frames (Iterable[dict]): The frames' data infos
+            (:class:`H36MMultiViewDataset`): ``pose3d``, ``pose3d_cam0`` (mm),
+            ``num_views``.
+        **metric_kwargs: Arguments of :class:`MultiViewMetaPoseMetric`
+            (e.g. ``allow_mirror``).
+
+    Returns:
+        dict: ``pmpjpe_ref``, ``pmpjpe``, ``nmpjpe``, ``pck150`` and the same
+        per view count (``V<n>/``).
+    """
+    metric = MultiViewMetaPoseMetric(**metric_kwargs)
+    samples = [
+        dict(pred_instances=dict(keypoints=torch.as_tensor(np.asarray(pose))[None],
+                                 rot0=torch.as_tensor(np.asarray(rot0))[None]),
+             gt_instance_labels=dict(pose3d=torch.as_tensor(frame['pose3d'])[None],
+                                     pose3d_cam0=torch.as_tensor(frame['pose3d_cam0'])[None]),
+             num_views=frame['num_views'])
+        for pose, rot0, frame in zip(poses, rot0s, frames)]
+    if not samples:
+        raise ValueError('score_multiview_poses: no frames')
+    metric.process(None, samples)
+    return metric.compute_metrics(metric.results)

@@ -259,10 +259,40 @@ def convert_metapose_checkpoint(checkpoint: dict,
                              source='MetaPose checkpoint')
 
 
+def convert_hrnet_topdown_checkpoint(checkpoint: dict,
+                                     expected_keys: Optional[Iterable[str]] = None,
+                                     strict: bool = True
+                                     ) -> Tuple[Dict[str, Tensor], List[str], List[str]]:
+    """Original HRNet weights (``pose_hrnet_w32_256x192.pth`` of
+    deep-high-resolution-net.pytorch, the COCO weights CA-PF and MetaPose
+    were trained on) -> MMPose's top-down heatmap model
+    (``td-hm_hrnet-*``: ``TopdownPoseEstimator`` with ``HRNet`` and
+    ``HeatmapHead``): ``backbone.*`` and ``head.final_layer.*``.
+
+    Args:
+        checkpoint (dict): Loaded checkpoint or state dict (``module.``
+            prefixes are removed).
+        expected_keys (Iterable[str], optional): Keys of the MMPose model,
+            e.g. ``model.state_dict().keys()``. Defaults to None.
+        strict (bool): See :func:`rename_state_dict`. Defaults to True.
+
+    Returns:
+        tuple: ``(converted, missing, unexpected)``.
+    """
+    state_dict = strip_prefix(unwrap_state_dict(checkpoint), 'module.')
+    renames = [*((p, 'backbone.' + r) for p, r in HRNET_RENAMES),
+               (r'final_layer\.(weight|bias)', r'head.final_layer.\1')]
+    return rename_state_dict(state_dict, renames, (), expected_keys, strict,
+                             source='HRNet checkpoint (original layout)')
+
+
 CONVERTERS = dict(
     capf=convert_capf_checkpoint,
     metapose=convert_metapose_checkpoint,
-    hrnet=lambda checkpoint: convert_hrnet_checkpoint(checkpoint, prefix='backbone.'))
+    hrnet=lambda checkpoint: convert_hrnet_checkpoint(checkpoint, prefix='backbone.'),
+    hrnet_topdown=convert_hrnet_topdown_checkpoint)
+#: Bumped when a conversion's output changes (keys the model zoo's cache).
+CONVERTER_VERSIONS = dict(capf=1, metapose=1, hrnet=1, hrnet_topdown=1)
 
 
 def detect_kind(keys: List[str]) -> Optional[str]:

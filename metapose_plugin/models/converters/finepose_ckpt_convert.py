@@ -143,6 +143,8 @@ def convert_finepose_checkpoint(checkpoint: dict,
 
 
 CONVERTERS = dict(finepose=convert_finepose_checkpoint)
+#: Bumped when a conversion's output changes (keys the model zoo's cache).
+CONVERTER_VERSIONS = dict(finepose=1)
 
 
 def detect_kind(keys: List[str]) -> Optional[str]:

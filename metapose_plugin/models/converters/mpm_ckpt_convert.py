@@ -214,6 +214,8 @@ CONVERTERS = {
     kind: (lambda checkpoint, _kind=kind: convert_mpm_checkpoint(checkpoint, _kind))
     for kind in RENAMES
 }
+#: Bumped when a conversion's output changes (keys the model zoo's cache).
+CONVERTER_VERSIONS = {kind: 1 for kind in RENAMES}
 
 
 def detect_kind(keys: List[str]) -> Optional[str]:

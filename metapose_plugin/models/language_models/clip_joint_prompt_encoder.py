@@ -186,40 +186,66 @@ class CLIPJointPromptEncoder(BaseModule):
         pooled = hidden[torch.arange(A * K, device=hidden.device), eot]
         return self.text_projection(pooled).view(A, K, -1)
 
-    def _prompt_rows(self, actions: Sequence[str]) -> Tuple[List[Hashable], List[int]]:
+    def prompt_rows(self, actions: Sequence[Optional[str]],
+                    row_order: Optional[Sequence[str]] = None
+                    ) -> Tuple[List[Hashable], List[int]]:
         """Distinct prompt rows of a batch and each sample's row index.
 
-        Default: one row per distinct action (first-appearance order); a
-        sample whose action is None (no ground-truth action, e.g. video) and
-        every sample in action-agnostic mode use the action-agnostic row, key
-        None. Faithful: row i combines the description of the i-th distinct
-        action with ``actions[i]`` in the action slot (fixture README
-        behaviour 6), the key is that pair.
+        Default: one row per distinct action; a sample whose action is None
+        (no ground-truth action, e.g. video) and every sample in
+        action-agnostic mode use the action-agnostic row, key None.
+        Faithful: row i combines the description of the i-th distinct action
+        with the i-th *batch* action, in the reference's spelling, in the
+        action slot (the ``train.py`` quirk, fixture README behaviour 6); the
+        key is that pair.
+
+        Args:
+            actions (Sequence[str | None]): B per-sample actions.
+            row_order (Sequence[str], optional): The distinct actions in row
+                order. Faithful rows depend on it: the reference used
+                ``list(set(actions))``, an order of Python's string hash that
+                its fixtures record. Defaults to first appearance.
+
+        Returns:
+            tuple: A row keys (see :meth:`row_prompts`) and B row indices.
         """
         if self.builder.action_agnostic:
             return [None], [0] * len(actions)
         action_set = list(dict.fromkeys(actions))
-        if self.faithful:
-            keys = [None if action is None else (action, actions[i])
-                    for i, action in enumerate(action_set)]
-        else:
-            keys = action_set
+        if row_order is not None:
+            if sorted(map(str, row_order)) != sorted(map(str, action_set)):
+                raise ValueError(f'CLIPJointPromptEncoder: row_order {list(row_order)} must hold '
+                                 f'each distinct action of the batch once: {action_set}')
+            action_set = list(row_order)
+        if not self.faithful:
+            return action_set, [action_set.index(action) for action in actions]
+        keys = []
+        for i, action in enumerate(action_set):
+            slot = actions[i] if actions[i] is not None else action
+            keys.append(None if action is None else
+                        (action, self.builder.reference_spelling(slot)))
         return keys, [action_set.index(action) for action in actions]
 
-    def _row_ids(self, key: Hashable) -> Tensor:
-        """Token ids (K, S) of one prompt row, tokenized once per key."""
+    def row_prompts(self, key: Hashable) -> List[str]:
+        """The K prompt strings of one row key of :meth:`prompt_rows`: None
+        (action-agnostic), an action, or a faithful (action, slot word)
+        pair."""
+        if key is None:
+            return self.builder.build_agnostic()
+        if isinstance(key, tuple):
+            return self.builder.build(key[0], slot_action=key[1])
+        return self.builder.build(key)
+
+    def row_token_ids(self, key: Hashable) -> Tensor:
+        """Token ids (K, S) of one row key's prompts, tokenized once per key."""
         if key not in self._token_cache:
-            if key is None:
-                prompts = self.builder.build_agnostic()
-            elif isinstance(key, tuple):
-                prompts = self.builder.build(key[0], slot_action=key[1])
-            else:
-                prompts = self.builder.build(key)
-            self._token_cache[key] = self.tokenize(prompts)
+            self._token_cache[key] = self.tokenize(self.row_prompts(key))
         return self._token_cache[key]
 
-    def forward(self, actions: Sequence[str]) -> Tensor:
-        """Text features of each sample's prompts.
+    def forward(self, actions: Sequence[Optional[str]],
+                row_order: Optional[Sequence[str]] = None) -> Tensor:
+        """Text features of each sample's prompts: :meth:`prompt_rows`,
+        :meth:`row_token_ids`, then :meth:`encode_tokens` on the rows.
 
         The CLIP tower runs once per distinct prompt row of the batch, and not
         at all for rows already cached (frozen prompts or no grad).
@@ -229,12 +255,16 @@ class CLIPJointPromptEncoder(BaseModule):
                 (canonical H36M names, e.g. ``'TakingPhoto'``), None for
                 action-agnostic prompts; ignored, except for its length, in
                 action-agnostic mode.
+            row_order (Sequence[str], optional): Row order of the distinct
+                actions (see :meth:`prompt_rows`); matters in faithful mode
+                only.
 
         Returns:
             Tensor: Features in shape (B, K, C_text).
         """
-        keys, index = self._prompt_rows(list(actions))
+        keys, index = self.prompt_rows(list(actions), row_order)
         rows = self.prompt_cache(
-            keys, lambda some: self.encode_tokens(torch.stack([self._row_ids(k) for k in some])),
+            keys,
+            lambda some: self.encode_tokens(torch.stack([self.row_token_ids(k) for k in some])),
             self.parameters())
         return rows[torch.as_tensor(index, device=rows.device)]

@@ -261,7 +261,7 @@ class CLIPPartPromptEncoder(BaseModule):
         return torch.full((num_rows, ), self.pool_index % self.context_length, dtype=torch.long,
                           device=self.text_proj.weight.device)
 
-    def _row_ids(self, key: Hashable) -> Tuple[Tensor, Optional[Tensor]]:
+    def row_token_ids(self, key: Hashable) -> Tuple[Tensor, Optional[Tensor]]:
         """(part ids (P, S), action ids (1, S) or None) of one row, tokenized
         once per key."""
         if key not in self._token_cache:
@@ -270,11 +270,16 @@ class CLIPPartPromptEncoder(BaseModule):
             self._token_cache[key] = (parts, action)
         return self._token_cache[key]
 
-    def _encode_rows(self, keys: List[Hashable]) -> Tuple[Tensor, Tensor]:
-        ids = [self._row_ids(key) for key in keys]
+    def rows_token_ids(self, keys: Sequence[Hashable]) -> Tuple[Tensor, Optional[Tensor]]:
+        """Ids of A rows (action words): part ids (A, P, S) and action ids
+        (A, S), or None without an action segment."""
+        ids = [self.row_token_ids(key) for key in keys]
         parts = torch.stack([p for p, _ in ids])
         actions = None if self.action_slot is None else torch.cat([a for _, a in ids])
-        return self.encode_tokens(parts, actions)
+        return parts, actions
+
+    def _encode_rows(self, keys: List[Hashable]) -> Tuple[Tensor, Tensor]:
+        return self.encode_tokens(*self.rows_token_ids(keys))
 
     def forward(self, actions: Sequence[Optional[str]]) -> Tuple[Tensor, Tensor]:
         """Text features of each sample.

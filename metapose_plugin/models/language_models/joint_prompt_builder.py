@@ -110,11 +110,13 @@ class JointPromptBuilder:
         """K, the number of prompts per action."""
         return len(self.joint_names)
 
-    def _key(self, action: str) -> str:
-        """The description key of ``action``: the name itself when the
-        descriptions hold it, else the reference spelling of its canonical
-        H36M name (so dataset names such as ``'WalkingDog'`` and file-name
-        aliases such as ``'WalkDog'`` both work)."""
+    def reference_spelling(self, action: str) -> str:
+        """The reference's spelling of ``action``, which keys its description
+        and is what the reference writes in the action slot: the name itself
+        when the descriptions hold it, else that of its canonical H36M name
+        (dataset names such as ``'WalkingDog'`` and file-name aliases such as
+        ``'WalkDog'`` both give ``'WalkDog'``); KeyError naming it if
+        unknown."""
         if action in self.action_descriptions:
             return action
         try:
@@ -129,7 +131,7 @@ class JointPromptBuilder:
 
     def description(self, action: str) -> str:
         """The description of ``action``; KeyError naming it if unknown."""
-        return self.action_descriptions[self._key(action)]
+        return self.action_descriptions[self.reference_spelling(action)]
 
     def build(self, action: Optional[str] = None, slot_action: Optional[str] = None) -> List[str]:
         """Return the K prompts of one action.
@@ -138,8 +140,8 @@ class JointPromptBuilder:
             action (str, optional): Action whose description is used. Ignored
                 (may be None) in action-agnostic mode.
             slot_action (str, optional): Word written in the template's action
-                slot; defaults to ``action``. Only the faithful row builder
-                passes a different one.
+                slot; defaults to ``action``. Only the faithful rows of
+                :meth:`CLIPJointPromptEncoder.prompt_rows` pass another one.
 
         Returns:
             list[str]: K prompt strings in joint order.
@@ -158,27 +160,4 @@ class JointPromptBuilder:
         return [
             AGNOSTIC_TEMPLATE.format(joint=joint, part=part)
             for joint, part in zip(self.joint_names, self.joint_parts)
-        ]
-
-    def build_reference_rows(self, actions: Sequence[str],
-                             action_set: Sequence[str]) -> List[List[str]]:
-        """Reproduce the reference ``train.py`` prompt rows (faithful mode).
-
-        Row ``i`` uses the description of ``action_set[i]`` but writes the
-        i-th *batch* action ``actions[i]`` into the action slot (a quirk of
-        the reference, fixture README behaviour 6).
-
-        Args:
-            actions (Sequence[str]): The B per-sample actions of the batch.
-            action_set (Sequence[str]): The A distinct actions, in row order.
-
-        Returns:
-            list[list[str]]: A rows of K prompts.
-        """
-        if len(action_set) > len(actions):
-            raise ValueError(f'JointPromptBuilder: action_set has {len(action_set)} entries but '
-                             f'the batch only {len(actions)} actions')
-        return [
-            self.build(action, slot_action=self._key(actions[i]))
-            for i, action in enumerate(action_set)
         ]

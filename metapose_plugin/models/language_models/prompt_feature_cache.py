@@ -27,7 +27,8 @@ class PromptFeatureCache(nn.Module):
     * Nothing else is watched: after editing the weights in place by hand
       (``param.data.copy_(...)``), call :meth:`clear`.
 
-    ``enabled = False`` recomputes every call (benchmarks compare both).
+    ``enabled = False`` recomputes every call and keeps the cache as it is
+    (benchmarks interleave both).
     """
 
     def __init__(self) -> None:
@@ -46,9 +47,10 @@ class PromptFeatureCache(nn.Module):
             params (Iterable[Parameter]): The encoder's parameters.
         """
         keys = list(keys)
-        if not self.enabled or (torch.is_grad_enabled() and
-                                any(p.requires_grad for p in params)):
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
             self.clear()
+            return encode(keys)
+        if not self.enabled:  # recompute, keeping what is cached for when enabled again
             return encode(keys)
         missing = [key for key in keys if key not in self._features]
         if missing:

@@ -264,6 +264,19 @@ def points_to_bbox_units(points: Tensor, origin: Tensor, size: Tensor) -> Tensor
     return (points - origin[..., None, :]) / size[..., None, None]
 
 
+def points_from_bbox_units(points: Tensor, origin: Tensor, size: Tensor) -> Tensor:
+    """(*, V, K, 2) bbox units -> pixels ``p * size + origin`` (inverse of
+    :func:`points_to_bbox_units`)."""
+    return points * size[..., None, None] + origin[..., None, :]
+
+
+def mixture_means(mixtures: Tensor) -> Tensor:
+    """(*, M, 4) mixtures ``(pi, mu_x, mu_y, variance)`` -> (*, 2) their means
+    ``sum_m pi_m mu_m / sum_m pi_m`` (the reference's ``pose2d_pred``)."""
+    weights = mixtures[..., 0:1]
+    return (weights * mixtures[..., 1:3]).sum(-2) / weights.sum(-2)
+
+
 def mixtures_to_bbox_units(mixtures: Tensor, origin: Tensor, size: Tensor) -> Tensor:
     """(*, V, K, M, 4) pixel mixtures -> bbox units (means shifted and divided
     by the size, variances divided by size^2; weights unchanged)."""

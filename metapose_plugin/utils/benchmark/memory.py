@@ -1,4 +1,5 @@
 """Peak memory of a block of work, on CPU (process RSS) or CUDA."""
+import ctypes
 import resource
 from typing import Optional
 
@@ -28,49 +29,81 @@ def _reset_rss_peak() -> bool:
 
 
 class PeakMemory:
-    """Context manager measuring the peak memory used inside the block.
+    """Context manager measuring the peak memory of the block on two bases.
 
-    - CUDA: ``torch.cuda.max_memory_allocated`` after
-      ``reset_peak_memory_stats``: peak of the tensors allocated by PyTorch
-      on the device, model weights included.
-    - CPU (Linux): the process RSS high-water mark (``VmHWM``, reset on
-      entry through ``/proc/self/clear_refs``) minus the RSS on entry: what
-      the block added at its peak (activations, gradients, optimizer state;
-      not the weights built before). Where the reset is unavailable, the
-      growth of ``resource.getrusage(...).ru_maxrss`` (a lower bound).
-      ``tracemalloc`` is not used: it does not see PyTorch's allocator.
+    - ``process_peak_mib``: the peak of everything held, before and during
+      the block: on CUDA ``torch.cuda.max_memory_allocated`` after
+      ``reset_peak_memory_stats`` (PyTorch's tensors on the device, weights
+      included); on CPU (Linux) the process RSS high-water mark
+      (``VmHWM``, reset on entry through ``/proc/self/clear_refs``: the
+      interpreter, libraries and weights included).
+    - ``growth_mib``: what the block added at its peak, the process peak
+      minus what was held on entry (CUDA ``memory_allocated``, CPU
+      ``VmRSS``): activations, gradients, optimizer state, not the weights
+      built before.
+
+    Where the CPU reset is unavailable, both come from
+    ``resource.getrusage(...).ru_maxrss`` (the growth is then a lower
+    bound). ``tracemalloc`` is not used: it does not see PyTorch's
+    allocator.
 
     Attributes:
-        peak_mib (float): Measured peak, MiB (after the block).
-        method (str): How it was measured.
+        process_peak_mib (float): Process (device) peak, MiB.
+        growth_mib (float): Peak growth during the block, MiB.
+        method (str): How both were measured.
     """
 
     def __init__(self, device: str) -> None:
         self.device = str(device)
-        self.peak_mib: Optional[float] = None
+        self.process_peak_mib: Optional[float] = None
+        self.growth_mib: Optional[float] = None
         self.method = ''
-        self._start_kib = 0
+        self._start_kib = 0.0
 
     def __enter__(self) -> 'PeakMemory':
         if self.device.startswith('cuda'):
             torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)
-            self.method = 'torch.cuda.max_memory_allocated (weights included)'
+            self._start_kib = torch.cuda.memory_allocated(self.device) / 1024.0
+            self.method = ('CUDA: max_memory_allocated (process peak, weights included) and '
+                           'its growth over memory_allocated at start')
         elif _reset_rss_peak():
             self._start_kib = _status_kib('VmRSS')
-            self.method = ('CPU RSS peak growth: VmHWM (reset via /proc/self/clear_refs) '
-                           'minus VmRSS at start')
+            self.method = ('CPU: VmHWM reset via /proc/self/clear_refs (process peak) and its '
+                           'growth over VmRSS at start')
         else:
             self._start_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            self.method = 'CPU ru_maxrss growth (lower bound)'
+            self.method = 'CPU: ru_maxrss (process peak) and its growth (a lower bound)'
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self.device.startswith('cuda'):
             torch.cuda.synchronize(self.device)
-            self.peak_mib = torch.cuda.max_memory_allocated(self.device) / _MIB
-        elif self.method.startswith('CPU RSS'):
-            self.peak_mib = (_status_kib('VmHWM') - self._start_kib) / 1024.0
+            peak_kib = torch.cuda.max_memory_allocated(self.device) / 1024.0
+        elif 'VmHWM' in self.method:
+            peak_kib = _status_kib('VmHWM')
         else:
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            self.peak_mib = (peak - self._start_kib) / 1024.0
+            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.process_peak_mib = peak_kib / 1024.0
+        self.growth_mib = (peak_kib - self._start_kib) / 1024.0
+
+
+def fair_cpu_heap(device: str) -> None:
+    """On CPU with glibc, fix the allocator at the state its dynamic
+    thresholds reach in a long run on 64-bit (blocks up to 32 MiB reused
+    from the heap, larger ones mapped and unmapped, heap trimmed above 64
+    MiB) and give freed memory back to the OS (``malloc_trim``), so that the
+    RSS peak of one variant is not hidden by memory a previous one left in
+    the heap and no variant's timing depends on how far the thresholds had
+    grown. (A small fixed mapping threshold would instead make every pass of
+    cache-sized blocks fault in fresh pages: 1.4x slower, not what
+    ``tools/test.py`` sees.)"""
+    if str(device).startswith('cuda'):
+        return
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+    except OSError:
+        return
+    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+    libc.malloc_trim(0)

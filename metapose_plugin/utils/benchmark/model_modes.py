@@ -31,7 +31,8 @@ def bench_train(model: nn.Module, cfg: Config, batch_size: int, iters: int,
     Returns:
         tuple[dict, str]: The numbers and how the peak memory was measured
         (:attr:`PeakMemory.method`). Numbers: ``train_samples_per_s``, ``train_step_ms``,
-        ``train_peak_mem_mib`` (see :class:`PeakMemory`); with a text
+        ``train_peak_mem_mib`` (growth during the steps) and
+        ``train_process_peak_mem_mib`` (see :class:`PeakMemory`); with a text
         encoder also ``text_distinct_prompts``, ``text_tower_calls_first_step``,
         ``text_rows_first_step``, ``text_tower_calls_per_step``,
         ``text_rows_per_step`` (means over the timed steps); and the
@@ -55,7 +56,8 @@ def bench_train(model: nn.Module, cfg: Config, batch_size: int, iters: int,
             counter.reset()
         seconds = seconds_per_call(step, iters, device, warmup=0)
     results.update(train_samples_per_s=batch_size / seconds, train_step_ms=seconds * 1e3,
-                   train_peak_mem_mib=memory.peak_mib)
+                   train_peak_mem_mib=memory.growth_mib,
+                   train_process_peak_mem_mib=memory.process_peak_mib)
     if counter is not None:
         actions = [sample.metainfo['action'] for sample in data['data_samples']]
         results.update(text_distinct_prompts=len(set(actions)),
@@ -78,8 +80,11 @@ def bench_infer(model: nn.Module, batch_size: int, iters: int, device: str,
 
     Returns:
         dict: ``infer_samples_per_s_b1``, ``infer_samples_per_s_large``;
-        with ``no_text_cache`` also ``*_no_text_cache`` and
-        ``text_cache_speedup_b1``, ``text_cache_speedup_large``.
+        with ``no_text_cache`` also ``*_no_text_cache``,
+        ``text_cache_speedup_b1``, ``text_cache_speedup_large`` and the CLIP
+        tower runs of each side over its ``iters`` + 1 batches
+        (``text_tower_calls_{cached,uncached}_{b1,large}``): the two sides
+        run the same batches and differ only in these.
     """
     model.eval()
     text_encoder = getattr(model, 'text_encoder', None)
@@ -92,16 +97,28 @@ def bench_infer(model: nn.Module, batch_size: int, iters: int, device: str,
                 model.test_step(data)
 
         if no_text_cache and text_encoder is not None:
+            counter = TextTowerCounter(text_encoder)
+            calls = dict(cached=0, uncached=0)
+
+            def infer_cached() -> None:
+                before = counter.calls
+                infer()
+                calls['cached'] += counter.calls - before
 
             def infer_uncached() -> None:
+                before = counter.calls
                 with text_cache_disabled(text_encoder):
                     infer()
+                calls['uncached'] += counter.calls - before
 
-            seconds = interleaved_median_seconds(dict(cached=infer, uncached=infer_uncached),
-                                                 iters, device)
+            seconds = interleaved_median_seconds(
+                dict(cached=infer_cached, uncached=infer_uncached), iters, device)
+            counter.remove()
             results[f'infer_samples_per_s_{name}'] = size / seconds['cached']
             results[f'infer_samples_per_s_{name}_no_text_cache'] = size / seconds['uncached']
             results[f'text_cache_speedup_{name}'] = seconds['uncached'] / seconds['cached']
+            for side, count in calls.items():
+                results[f'text_tower_calls_{side}_{name}'] = float(count)
         else:
             results[f'infer_samples_per_s_{name}'] = size / seconds_per_call(infer, iters, device)
     return results

@@ -8,20 +8,27 @@ with the arguments of MMPose's ``demo/inferencer_demo.py``. Example::
         --pose3d-weights metapose.pth \\
         --pose2d td-hm_hrnet-w32_8xb64-210e_coco-256x192 \\
         --output-root out --save-predictions
+
+``--pose3d`` also takes a model zoo alias (``--pose3d capf-w32_h36m``: the
+released weights, downloaded and converted once, with the 2D model they were
+trained on); ``--show-alias`` lists the aliases; ``--export-bvh`` writes one
+BVH per track beside the JSON.
 """
 from argparse import ArgumentParser, Namespace
 
 from metapose_plugin.apis import MetaPose3DInferencer
+from metapose_plugin.apis.model_zoo import alias_table
 
 
 def parse_args() -> Namespace:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--input', required=True, help='video, image or folder of images')
+    parser.add_argument('--input', help='video, image or folder of images')
     parser.add_argument('--output-root', default='', help='folder of the outputs')
-    parser.add_argument('--pose3d', required=True, help='lifter config')
+    parser.add_argument('--pose3d', help='lifter config, or a model zoo alias (--show-alias)')
     parser.add_argument('--pose3d-weights', default=None, help='lifter checkpoint')
-    parser.add_argument('--pose2d', default='human',
-                        help='2D model: MMPose alias, config name or config path')
+    parser.add_argument('--pose2d', default=None,
+                        help='2D model: MMPose alias, config name or config path (default: the '
+                        "zoo alias' 2D model, else MMPose's 'human')")
     parser.add_argument('--pose2d-weights', default=None, help='2D model checkpoint')
     parser.add_argument('--det-model', '--det-config', dest='det_model', default=None,
                         help="MMDetection config or alias, or 'whole_image'")
@@ -46,13 +53,25 @@ def parse_args() -> Namespace:
     parser.add_argument('--show', action='store_true', help='show the frames in a window')
     parser.add_argument('--save-predictions', action='store_true',
                         help='write the predictions as JSON under OUTPUT_ROOT/predictions')
-    return parser.parse_args()
+    parser.add_argument('--export-bvh', action='store_true',
+                        help='also write one BVH per track beside the JSON (video input)')
+    parser.add_argument('--show-alias', action='store_true',
+                        help='list the model zoo aliases and exit')
+    args = parser.parse_args()
+    if not args.show_alias and not (args.input and args.pose3d):
+        parser.error('--input and --pose3d are required (or --show-alias)')
+    return args
 
 
 def main() -> None:
     args = parse_args()
+    if args.show_alias:
+        print(alias_table())
+        return
+    if args.export_bvh:
+        args.save_predictions = True
     if args.save_predictions and not args.output_root:
-        raise SystemExit('--save-predictions needs --output-root')
+        raise SystemExit('--save-predictions and --export-bvh need --output-root')
     inferencer = MetaPose3DInferencer(
         pose3d=args.pose3d,
         pose3d_weights=args.pose3d_weights,
@@ -77,7 +96,8 @@ def main() -> None:
         tracking_thr=args.tracking_thr,
         num_instances=args.num_instances,
         draw_bbox=args.draw_bbox,
-        show=args.show)
+        show=args.show,
+        export_bvh=args.export_bvh)
     for _ in outputs:
         pass
 

@@ -14,31 +14,20 @@ Usage::
 import argparse
 from typing import Dict
 
-import numpy as np
-import torch
 from mmengine.config import Config
-from mmpose.registry import DATASETS, METRICS
+from mmpose.registry import DATASETS
 
+from metapose_plugin.evaluation.metrics.multiview_metapose_metric import score_multiview_poses
 from metapose_plugin.structures.multiview.dlt_triangulation import triangulate_dlt
 from metapose_plugin.utils import register_all_modules
 
 
-def dlt_metrics(dataset, metric_cfg: dict = None) -> Dict[str, float]:
+def dlt_metrics(dataset) -> Dict[str, float]:
     """Triangulate every frame of ``dataset`` and return the metric's numbers."""
-    metric = METRICS.build(metric_cfg or dict(type='MultiViewMetaPoseMetric'))
-    samples = []
-    for index in range(len(dataset)):
-        info = dataset.get_data_info(index)
-        # (V, K, 2) pixels, (V, 3, 4) world metres -> (K, 3) world mm
-        pose = triangulate_dlt(info['keypoints_2d'], info['projections']) * 1000.0
-        samples.append(dict(
-            pred_instances=dict(keypoints=torch.from_numpy(pose)[None],
-                                rot0=torch.from_numpy(np.asarray(info['cam0_rotation']))[None]),
-            gt_instance_labels=dict(pose3d=torch.from_numpy(info['pose3d'])[None],
-                                    pose3d_cam0=torch.from_numpy(info['pose3d_cam0'])[None]),
-            num_views=info['num_views']))
-    metric.process(None, samples)
-    return metric.compute_metrics(metric.results)
+    frames = [dataset.get_data_info(index) for index in range(len(dataset))]
+    # (V, K, 2) pixels, (V, 3, 4) world metres -> (K, 3) world mm
+    poses = [triangulate_dlt(f['keypoints_2d'], f['projections']) * 1000.0 for f in frames]
+    return score_multiview_poses(poses, [f['cam0_rotation'] for f in frames], frames)
 
 
 def main() -> None:

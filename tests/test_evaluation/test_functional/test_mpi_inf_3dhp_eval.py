@@ -12,9 +12,7 @@ from metapose_plugin.evaluation.functional.mpi_inf_3dhp_eval import (
 from metapose_plugin.testing.fixtures import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('3dhp_metric')
-needs_fixture = pytest.mark.skipif(
-    not (FIXTURE / 'results.json').is_file(),
-    reason='shared/fixtures/3dhp_metric is absent')
+needs_fixture = pytest.mark.shared_fixture(FIXTURE / 'results.json', FIXTURE / 'inputs')
 
 
 def test_constant_error_pck_auc_mpjpe():

@@ -16,9 +16,7 @@ from metapose_plugin.structures.mpi_inf_3dhp_joints import H36M_FROM_MPI_INF_3DH
 from metapose_plugin.testing.fixtures import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('3dhp_metric')
-needs_fixture = pytest.mark.skipif(
-    not (FIXTURE / 'results.json').is_file(),
-    reason='shared/fixtures/3dhp_metric is absent')
+needs_fixture = pytest.mark.shared_fixture(FIXTURE / 'results.json', FIXTURE / 'inputs')
 
 
 def _samples(layout, step=0, joint_order=None, window=1):

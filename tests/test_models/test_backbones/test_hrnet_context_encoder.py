@@ -80,7 +80,7 @@ def test_rejects_three_branch_stage4():
         HRNetContextEncoder(extra)
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason='parity fixtures not available')
+@pytest.mark.shared_fixture(FIXTURES / 'hrnet_w32.pt', FIXTURES / 'io.pt')
 def test_w32_matches_reference_features():
     state_dict = torch.load(FIXTURES / 'hrnet_w32.pt')
     io = torch.load(FIXTURES / 'io.pt')

@@ -7,6 +7,7 @@ from mmpose.registry import MODELS
 
 from metapose_plugin.models.converters import (convert_capf_checkpoint, convert_hrnet_checkpoint,
                                                rename_state_dict)
+from metapose_plugin.models.converters.ckpt_convert import convert_hrnet_topdown_checkpoint
 from metapose_plugin.testing import parity_fixture_dir
 from metapose_plugin.utils import register_all_modules
 
@@ -64,7 +65,7 @@ def _w32_capf_model():
     return model.eval()
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason='parity fixtures not available')
+@pytest.mark.shared_fixture(FIXTURES / 'capf_lifter.pt', FIXTURES / 'io.pt')
 def test_capf_lifter_matches_reference_from_features():
     model = _w32_capf_model()
     lifter = torch.load(FIXTURES / 'capf_lifter.pt')
@@ -84,7 +85,8 @@ def test_capf_lifter_matches_reference_from_features():
     assert torch.equal(crop, crop_before)
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason='parity fixtures not available')
+@pytest.mark.shared_fixture(*(FIXTURES / name for name in ('capf_lifter.pt', 'hrnet_w32.pt',
+                                                           'io.pt')))
 def test_capf_full_forward_from_image():
     model = _w32_capf_model()
     checkpoint = {f'volume_net.{k}': v for k, v in torch.load(FIXTURES / 'capf_lifter.pt').items()}
@@ -101,3 +103,32 @@ def test_capf_full_forward_from_image():
         out = model.head(model.neck(feats, keypoints_frame=io['keypoints_2d'],
                                     keypoints_crop=io['keypoints_2d_crop']))
     torch.testing.assert_close(out, io['capf_output'][:, 0], atol=1e-4, rtol=0)
+
+
+def test_original_hrnet_into_mmpose_topdown_model():
+    """The original HRNet layout (``final_layer`` beside the backbone keys,
+    as ``pose_hrnet_w32_256x192.pth``) -> MMPose's td-hm HRNet-W32, keys checked."""
+    register_all_modules()
+    import mmpose
+    config = (Path(mmpose.__file__).parent / '.mim/configs/body_2d_keypoint/topdown_heatmap/coco' /
+              'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    target = MODELS.build(cfg.model).state_dict()
+    torch.manual_seed(0)
+    original = {(k[len('backbone.'):] if k.startswith('backbone.') else
+                 k.replace('head.final_layer.', 'final_layer.')): torch.randn_like(v.float())
+                for k, v in target.items()}
+    assert 'final_layer.weight' in original and 'stage4.0.fuse_layers.0.1.0.weight' in original
+    converted, missing, unexpected = convert_hrnet_topdown_checkpoint(
+        {'module.' + k: v for k, v in original.items()}, expected_keys=target)
+    assert not missing and not unexpected and converted.keys() == target.keys()
+    assert converted['head.final_layer.bias'] is original['final_layer.bias']
+    assert converted['backbone.stage3.2.branches.1.0.conv2.weight'] is \
+        original['stage3.2.branches.1.0.conv2.weight']
+    partial = {k: v for k, v in original.items() if k != 'stage2.0.fuse_layers.1.0.0.1.weight'}
+    with pytest.raises(KeyError, match=r'missing keys \[.backbone.stage2.0.fuse_layers.1.0.0.1'):
+        convert_hrnet_topdown_checkpoint(partial, expected_keys=target)
+    with pytest.raises(KeyError, match='unexpected keys.*keypoint_head.x'):
+        convert_hrnet_topdown_checkpoint(dict(original, **{'keypoint_head.x': torch.zeros(1)}),
+                                         expected_keys=target)

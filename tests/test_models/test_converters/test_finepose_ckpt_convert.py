@@ -10,8 +10,7 @@ from metapose_plugin.models.converters.finepose_ckpt_convert import (convert_fin
 from metapose_plugin.testing import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('finepose_parity')
-needs_fixture = pytest.mark.skipif(not (FIXTURE / 'weights_fp16.pt').is_file(),
-                                   reason='finepose_parity fixture not available')
+needs_fixture = pytest.mark.shared_fixture(FIXTURE / 'weights_fp16.pt')
 
 
 def reference_checkpoint():

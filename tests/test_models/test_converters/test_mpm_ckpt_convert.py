@@ -1,5 +1,3 @@
-import os.path as osp
-
 import pytest
 import torch
 
@@ -10,8 +8,7 @@ from metapose_plugin.models.converters.mpm_ckpt_convert import (CONVERTERS, conv
 from metapose_plugin.testing.fixtures import shared_fixture_dir
 
 FIXTURE = shared_fixture_dir('mpm_parity')
-needs_fixture = pytest.mark.skipif(not osp.isfile(FIXTURE / 'weights.pt'),
-                                   reason='mpm_parity fixture not available')
+needs_fixture = pytest.mark.shared_fixture(FIXTURE / 'weights.pt')
 
 
 def test_refine_conversion_and_refusal():

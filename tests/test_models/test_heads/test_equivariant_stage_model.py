@@ -81,3 +81,26 @@ def test_stage_loop_trains_only_the_last_stage():
     assert all(p.grad is None for p in stages[0].parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in stages[1].parameters())
     assert isinstance(stages[0].main_mlp[0], Dense)
+
+
+def test_dropped_inputs_leave_the_rows_and_stop_influencing_the_update():
+    """``drop_inputs`` (the reference's ``--debug_drop_mlp_inputs=pose,cams,heatmaps``)."""
+    dropped = ('pose', 'cams', 'heatmaps')
+    full = EquivariantStageModel(V, K, M, '8,ccat,8', 6, (5, )).double()
+    model = EquivariantStageModel(V, K, M, '8,ccat,8', 6, (5, ), drop_inputs=dropped).double()
+    inputs = _stage_input()
+    # what is left per view: the objective and stage index (2) and the projections (2K)
+    assert model.main_mlp[0].in_features == 2 + 2 * K
+    assert full.view_rows(inputs).shape[-1] - model.view_rows(inputs).shape[-1] == (
+        3 * K + 10 + K * M * 4)
+    torch.testing.assert_close(model.view_rows(inputs)[:, 0, :2], inputs[:, -2:])
+    # changing the dropped parts (pose, cameras, mixtures) changes nothing; the projections do
+    x_and_task = solution_size(V, K) + V * K * M * 4
+    changed = inputs.clone()
+    changed[:, :x_and_task] += 1.0
+    torch.testing.assert_close(model(changed), model(inputs))
+    assert not torch.allclose(full(changed), full(inputs))
+    changed[:, x_and_task:x_and_task + 2 * V * K] += 1.0
+    assert not torch.allclose(model(changed), model(inputs))
+    with pytest.raises(ValueError, match="unknown \\['image'\\]"):
+        EquivariantStageModel(V, K, M, '8', 6, (5, ), drop_inputs=('image', ))

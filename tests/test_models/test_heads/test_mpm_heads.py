@@ -36,11 +36,26 @@ def test_decoder_output_is_joint_major():
 
 @pytest.mark.parametrize('frames,layers', [(9, 3), (27, 3), (81, 4)])
 def test_lifting_head_reduces_to_the_centre(frames, layers):
+    """The strided layers reduce the F tokens to one, from which the centre
+    pose comes: it sees every frame of the window, while each frame's pose
+    sees its own token only."""
     torch.manual_seed(0)
     head = MPMLiftingHead(K, frames, C, 20, num_heads=4).eval()
     assert len(head.layers) == layers and len(head.pos_embeds) == 3
-    center, all_frames = head(torch.randn(2, frames, C))
+    reduced = []
+    hook = head.center_head.register_forward_pre_hook(lambda m, args: reduced.append(args[0]))
+    tokens = torch.randn(2, frames, C)
+    with torch.no_grad():
+        center, all_frames = head(tokens)
+        moved = tokens.clone()
+        moved[:, 0] += 1.0  # the first frame, far from the centre
+        moved_center, moved_frames = head(moved)
+    hook.remove()
+    assert reduced[0].shape == (2, C, 1)  # (B, C, N): one token left
     assert center.shape == (2, 1, K, 3) and all_frames.shape == (2, frames, K, 3)
+    assert (moved_center - center).abs().max() > 1e-3
+    assert (moved_frames[:, 0] - all_frames[:, 0]).abs().max() > 1e-3
+    torch.testing.assert_close(moved_frames[:, 1:], all_frames[:, 1:])
 
 
 def test_lifting_head_checks_strides():

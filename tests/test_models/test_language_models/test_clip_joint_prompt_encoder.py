@@ -2,7 +2,8 @@ import pytest
 import torch
 from transformers import CLIPTextConfig, CLIPTextModelWithProjection
 
-from metapose_plugin.models.language_models import CLIPJointPromptEncoder
+from metapose_plugin.models.language_models import (H36M_ACTION_DESCRIPTIONS,
+                                                    CLIPJointPromptEncoder)
 
 N = 10
 
@@ -120,6 +121,31 @@ def test_cache_features_switch_recomputes_every_call(tiny_clip):
         encoder(['Eating'])
     assert len(calls) == 3
     torch.testing.assert_close(cached, uncached)
+
+
+def test_faithful_rows_take_the_batch_action_in_the_slot(tiny_clip):
+    """Row i: the description of the i-th distinct action (in the given row
+    order), the i-th batch action in the reference's spelling in the slot;
+    the features are those rows' (the MetaPose parity check compares this
+    path with the reference's strings, ids and features)."""
+    encoder = build(tiny_clip, faithful=True).eval()
+    actions = ['Directions', 'Greeting', 'WalkingDog']
+    keys, index = encoder.prompt_rows(actions, row_order=['Greeting', 'WalkingDog', 'Directions'])
+    assert keys == [('Greeting', 'Directions'), ('WalkingDog', 'Greeting'),
+                    ('Directions', 'WalkDog')]
+    assert index == [2, 0, 1]
+    prompt = encoder.row_prompts(keys[2])[3]
+    assert 'the person is WalkDog characterized by' in prompt
+    assert prompt.endswith(H36M_ACTION_DESCRIPTIONS['Directions'])
+    with torch.no_grad():
+        feats = encoder(actions, row_order=['Greeting', 'WalkingDog', 'Directions'])
+        rows = encoder.encode_tokens(torch.stack([encoder.row_token_ids(k) for k in keys]))
+    torch.testing.assert_close(feats, rows[[2, 0, 1]])
+    # first appearance by default; the default mode has no slot quirk
+    assert encoder.prompt_rows(actions)[0][0] == ('Directions', 'Directions')
+    assert build(tiny_clip).prompt_rows(actions) == (actions, [0, 1, 2])
+    with pytest.raises(ValueError, match='row_order'):
+        encoder.prompt_rows(['Eating'], row_order=['Posing'])
 
 
 def test_action_agnostic_single_row(tiny_clip):

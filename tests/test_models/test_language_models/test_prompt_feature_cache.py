@@ -101,3 +101,15 @@ def test_disabled_recomputes_and_adds_no_state(encoder):
         encoder([0])
     assert encoder.encoded == [[0], [0]]
     assert set(encoder.state_dict()) == {'proj.weight', 'proj.bias'}
+
+
+def test_disabled_calls_leave_the_cache_for_when_it_is_enabled_again(encoder):
+    """Benchmarks interleave cached and uncached runs: an uncached run must
+    not empty the cache, or the cached side would recompute too."""
+    with torch.no_grad():
+        encoder([0])
+        encoder.prompt_cache.enabled = False
+        encoder([0])
+        encoder.prompt_cache.enabled = True
+        encoder([0])
+    assert encoder.encoded == [[0], [0]]

@@ -22,12 +22,27 @@ def test_fake_windows_follow_the_mask_settings():
     assert meta['mpm_frame_mask_3d'].sum() == int(27 * 0.6)
 
 
-def test_pretrain_and_lift_modes_report_positive_numbers():
+def test_pretrain_reports_the_reference_work_and_the_default():
+    """The reference's -b 4 holds about 2 2D-only and 2 3D-only items: both
+    lines run 2 windows (a 2D and a 3D sequence each); the reference's work
+    puts every frame through the per-frame layers, the default (this config)
+    the kept frames only."""
     torch.set_num_threads(1)
-    results, notes = bench_pretrain(load(PRETRAIN), batch_size=4, iters=1)
+    cfg = load(PRETRAIN)
+    assert not cfg.model.backbone.encode_masked_frames
+    results, notes = bench_pretrain(cfg, batch_size=4, iters=1)
     assert notes['batch_size'] == 4 and 'C=32' in notes['pretrain']
-    assert set(results) == {'train_step_ms', 'train_samples_per_s', 'train_peak_mem_mib',
-                            'train_peak_mem_per_sample_mib'}
-    assert results['train_step_ms'] > 0 and results['train_samples_per_s'] > 0
+    assert results['sequences_2d'] == results['sequences_3d'] == 2
+    frames, kept = 27, 27 - int(27 * 0.6)  # 60 % of the frames masked
+    assert results['reference_work_frames'] == 2 * 2 * frames
+    assert results['default_frames'] == 2 * 2 * kept
+    for line in ('reference_work', 'default'):
+        assert results[f'{line}_step_ms'] > 0
+        assert results[f'{line}_process_peak_mib'] >= results[f'{line}_growth_mib'] >= 0
+
+
+def test_lift_mode_reports_forward_and_training():
+    torch.set_num_threads(1)
     results, notes = bench_lift(load(LIFT), batch_size=4, iters=1)
     assert results['forward_ms'] > 0 and 'train_step_ms' in results
+    assert results['train_process_peak_mem_mib'] >= results['train_peak_mem_mib']

@@ -11,6 +11,12 @@ from metapose_plugin.models.utils.multiview.dense import Dense
 from metapose_plugin.structures.multiview.multiview_packing import (NUM_BONES, solution_size,
                                                                     unpack_solution, unpack_task)
 
+#: Parts of a view's row that ``drop_inputs`` can remove (the reference's
+#: ``--debug_drop_mlp_inputs`` names): view-independent ``pose`` and
+#: ``loss`` (the objective and the stage index), per-view ``cams`` (rotation,
+#: scale, shift), ``heatmaps`` (mixtures) and ``projs`` (projections).
+DROPPABLE_INPUTS = ('pose', 'loss', 'cams', 'heatmaps', 'projs')
+
 
 def parse_mlp_spec(spec: Union[str, Sequence]) -> List[Union[int, str]]:
     """``'512,512,ccat,512'`` or a list -> ``[512, 512, 'ccat', 512]``.
@@ -82,6 +88,11 @@ class EquivariantStageModel(nn.Module):
             to (256, 128).
         use_bone_lengths (bool): The task carries 16 normalised bone lengths
             (the BL ablation). Defaults to False.
+        drop_inputs (Sequence[str]): Parts of :data:`DROPPABLE_INPUTS` left
+            out of every view's row (the reference's
+            ``--debug_drop_mlp_inputs``, e.g. ``('pose', 'cams',
+            'heatmaps')``: the update then sees only the projections and the
+            objective). Defaults to () (all inputs).
     """
 
     def __init__(self,
@@ -91,14 +102,24 @@ class EquivariantStageModel(nn.Module):
                  main_mlp_spec: Union[str, Sequence] = '512,512,ccat,512,512,ccat,512',
                  pose_emb_size: int = 512,
                  pose_mlp_sizes: Sequence[int] = (256, 128),
-                 use_bone_lengths: bool = False):
+                 use_bone_lengths: bool = False,
+                 drop_inputs: Sequence[str] = ()):
         super().__init__()
+        unknown = set(drop_inputs) - set(DROPPABLE_INPUTS)
+        if unknown:
+            raise ValueError(f'drop_inputs: unknown {sorted(unknown)}; choose from '
+                             f'{DROPPABLE_INPUTS}')
         self.num_views, self.num_joints = num_views, num_joints
         self.num_components = num_components
         self.pose_emb_size = pose_emb_size
         self.use_bone_lengths = use_bone_lengths
-        per_view = (3 * num_joints + 2 + (NUM_BONES if use_bone_lengths else 0) + 10 +
-                    num_joints * num_components * 4 + 2 * num_joints)
+        self.drop_inputs = tuple(drop_inputs)
+        sizes = dict(pose=3 * num_joints, loss=2, cams=10, heatmaps=num_joints * num_components * 4,
+                     projs=2 * num_joints)
+        per_view = sum(size for name, size in sizes.items() if name not in self.drop_inputs) + (
+            NUM_BONES if use_bone_lengths else 0)
+        if not per_view:
+            raise ValueError(f'drop_inputs {self.drop_inputs} leaves no input')
         self.main_mlp = equivariant_mlp(per_view, pose_emb_size + 10, main_mlp_spec)
         widths = [pose_emb_size, *pose_mlp_sizes]
         self.pose_mlp = nn.Sequential(*[Dense(i, o) for i, o in zip(widths[:-1], widths[1:])],
@@ -115,12 +136,18 @@ class EquivariantStageModel(nn.Module):
         sol = unpack_solution(x, views, joints)
         mixtures, bones = unpack_task(task, views, joints, self.num_components,
                                       self.use_bone_lengths)
-        shared = [sol.pose.reshape(batch, -1), val_stage] + ([bones] if bones is not None else [])
+        # view-independent parts (B, .) in the reference's order, then per-view parts (B, V, .)
+        shared = dict(pose=[sol.pose.reshape(batch, -1)], loss=[val_stage])
+        per_view = dict(
+            cams=[sol.rot6d.reshape(batch, views, 6), sol.scale_param[..., None], sol.shift],
+            heatmaps=[mixtures.reshape(batch, views, -1)], projs=[fwd.reshape(batch, views, -1)])
+        kept_shared = [t for name, parts in shared.items() if name not in self.drop_inputs
+                       for t in parts] + ([bones] if bones is not None else [])
+        kept_view = [t for name, parts in per_view.items() if name not in self.drop_inputs
+                     for t in parts]
         # shared (B, 3K + 2 [+ 16]) -> repeated over views (B, V, .)
-        shared = torch.cat(shared, dim=1)[:, None].expand(-1, views, -1)
-        per_view = [sol.rot6d.reshape(batch, views, 6), sol.scale_param[..., None], sol.shift,
-                    mixtures.reshape(batch, views, -1), fwd.reshape(batch, views, -1)]
-        return torch.cat([shared, *per_view], dim=2)
+        rows = [t[:, None].expand(-1, views, -1) for t in kept_shared] + kept_view
+        return torch.cat(rows, dim=2)
 
     def forward(self, inputs: Tensor) -> Tensor:
         """(B, stage input) -> (B, 3K + 10V) update of the solution."""
