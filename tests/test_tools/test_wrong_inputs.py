@@ -12,8 +12,6 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpose.registry import MODELS
 
-from metapose_plugin.engine.fileio import UnreadableFileError
-
 from ._tool_utils import REPO
 
 FINEPOSE_TINY = ('configs/finepose/'
@@ -45,14 +43,16 @@ def test_test_tool_refuses_another_methods_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize('damage', ['truncated', 'garbage'])
-def test_converter_names_an_unreadable_checkpoint(tmp_path, monkeypatch, damage):
+def test_converter_names_an_unreadable_checkpoint(tmp_path, monkeypatch, capsys, damage):
     source = tmp_path / 'best_epoch.bin'
     torch.save({'model': {'w': torch.zeros(100, 100)}}, source)
     data = source.read_bytes()
     source.write_bytes(data[:len(data) // 2] if damage == 'truncated' else b'x' * 3000)
     monkeypatch.setattr(sys, 'argv', ['convert_reference_ckpt.py', str(source),
                                       str(tmp_path / 'out.pth')])
-    with pytest.raises(UnreadableFileError, match=rf'{source}: cannot be read as a reference '
-                       r'checkpoint'):
+    with pytest.raises(SystemExit) as stop:  # argparse's error: usage, message, exit 2
         runpy.run_path(osp.join(REPO, 'tools', 'convert_reference_ckpt.py'),
                        run_name='__main__')
+    assert stop.value.code == 2
+    assert f'{source}: cannot be read as a reference checkpoint' in capsys.readouterr().err
+    assert not (tmp_path / 'out.pth').exists()
