@@ -11,7 +11,8 @@ the sequence methods (FinePOSE, MPM) and ``multiview_tf`` (Google MetaPose's
 TensorFlow stage-2 checkpoint: SRC is the prefix ``.../cam4/model``; needs
 ``pip install "metapose-plugin[tf]"``; the README's H36M stage spec).
 Without ``--kind`` the kind is detected from the keys. Missing or unexpected
-keys are refused with their list. The output is an MMEngine-style dict with
+keys are refused with their list; an unreadable (truncated, foreign) source
+file is an error naming it. The output is an MMEngine-style dict with
 ``state_dict`` and ``meta``. ``tools/model_zoo.py`` downloads and converts
 the released checkpoints by name.
 """

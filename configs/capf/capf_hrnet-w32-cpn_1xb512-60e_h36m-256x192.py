@@ -7,7 +7,7 @@
 custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 
 _base_ = [
-    'mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_image.py',
+    '../_base_/default_runtime.py', '../_base_/datasets/h36m_image.py',
     '../_base_/models/hrnet_context_encoder.py'
 ]
 
@@ -80,8 +80,5 @@ train_dataloader = dict(batch_size=512)
 val_dataloader = dict(batch_size=512)
 test_dataloader = val_dataloader
 
-# AtomicCheckpointHook: checkpoints written to a temporary file and renamed,
-# outdated ones removed only after the new one is complete.
 default_hooks = dict(
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1, save_best='P1', rule='less',
-                    max_keep_ckpts=1))
+    checkpoint=dict(interval=1, save_best='P1', rule='less', max_keep_ckpts=1))

@@ -13,16 +13,13 @@
 #   hypotheses, which needs no ground truth at all (J-Agg, reported beside it,
 #   reprojects with the ground-truth root trajectory); J-Best/P-Best are
 #   reported as oracles.
-_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
 custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 
 seq_len = 243
 num_hypotheses = 20
 num_steps = 10
 embed_dims = 512
-train_subjects = ['S1', 'S5', 'S6', 'S7']
-val_subjects = ['S8']
-
 model = dict(
     type='FinePOSELifter',
     num_timesteps=1000,
@@ -85,13 +82,14 @@ train_dataloader = dict(
     _base_.sequence_train_loader,
     batch_size=4,
     dataset=dict(
-        dataset, subjects=train_subjects, sample_mode='chunks', pipeline=train_pipeline))
+        dataset, subjects=_base_.videopose3d_train_subjects, sample_mode='chunks',
+        pipeline=train_pipeline))
 val_dataloader = dict(
     _base_.sequence_test_loader,
     batch_size=4,
     dataset=dict(
-        dataset, subjects=val_subjects, sample_mode='test_chunks', test_mode=True,
-        pipeline=test_pipeline))
+        dataset, subjects=_base_.videopose3d_val_subjects, sample_mode='test_chunks',
+        test_mode=True, pipeline=test_pipeline))
 test_dataloader = dict(
     val_dataloader,
     dataset=dict(val_dataloader['dataset'], subjects=_base_.videopose3d_test_subjects))
@@ -104,3 +102,7 @@ optim_wrapper = dict(optimizer=dict(type='AdamW', lr=6e-5, weight_decay=0.1))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.993, end=100, by_epoch=True)]
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(checkpoint=dict(save_best='P1', rule='less', max_keep_ckpts=1))
+# MMPose's Pose3DInferencer (the -video config, README) draws with this one:
+# MMPose's 3D visualizer fixed for matplotlib >= 3.10 / NumPy 2; the
+# inferencer hands it keypoints already turned upright (display frame)
+visualizer = dict(type='MetaPose3dLocalVisualizer', keypoints_frame='display')

@@ -13,8 +13,9 @@ model = _base_.finepose_tiny_model
 
 sample = dict(data_root={{_base_.videopose3d_sample_root}}, seq_len=seq_len)
 loader = dict(num_workers=0, persistent_workers=False, dataset=sample)
-train_dataloader = dict(loader, dataset=dict(sample, subjects=['S1']))
-val_dataloader = dict(loader, dataset=dict(sample, subjects=['S5']))
+train_dataloader = dict(
+    loader, dataset=dict(sample, subjects=_base_.videopose3d_sample_train_subjects))
+val_dataloader = dict(loader, dataset=dict(sample, subjects=_base_.videopose3d_sample_val_subjects))
 test_dataloader = dict(loader, dataset=dict(sample))
 train_cfg = dict(max_epochs=1, val_interval=1)
 param_scheduler = [dict(type='ExponentialLR', gamma=0.993, end=1, by_epoch=True)]

@@ -46,12 +46,19 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(
         dataset,
-        subjects=_base_.videopose3d_test_subjects,
+        subjects=_base_.videopose3d_val_subjects,
         sample_mode='test_chunks',
         test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], subjects=_base_.videopose3d_test_subjects))
 
 val_evaluator = dict(_delete_=True, type='H36MSequenceMetric')
 test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='P1', rule='less'))
+# the plugin's runtime (configs/_base_/default_runtime.py: crash-safe
+# checkpoints, checked loading); MMEngine refuses it as a second base beside
+# MMPose's recipe, so its three keys are set here
+runner_type = 'StrictLoadRunner'
+load_from_partial = False
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', save_best='P1', rule='less'))

@@ -22,6 +22,7 @@ loader = dict(
     prefetch_factor=None,
     pin_memory=False)
 train_dataloader = dict(
-    **loader, dataset=dict(**sample, subjects=['S1', 'S5']))
-val_dataloader = dict(**loader, dataset=sample)
-test_dataloader = val_dataloader
+    **loader, dataset=dict(**sample, subjects=_base_.videopose3d_sample_train_subjects))
+val_dataloader = dict(
+    **loader, dataset=dict(**sample, subjects=_base_.videopose3d_sample_val_subjects))
+test_dataloader = dict(**loader, dataset=dict(**sample, subjects=_base_.videopose3d_test_subjects))

@@ -7,7 +7,7 @@
 # MPJPE(centre); test: centre frame, flip test, per-action P1/P2.
 # The SPEC gives no fine-tuning batch, learning rate or epochs: batch 256,
 # Adam (amsgrad) lr 1e-4 x 0.97 per epoch, 50 epochs are our choice.
-_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
 custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 
 num_keypoints = 17
@@ -65,9 +65,11 @@ val_dataloader = dict(
     batch_size=256,
     num_workers=4,
     dataset=dict(
-        dataset, subjects=_base_.videopose3d_test_subjects, test_mode=True,
+        dataset, subjects=_base_.videopose3d_val_subjects, test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], subjects=_base_.videopose3d_test_subjects))
 val_evaluator = dict(type='H36MSequenceMetric')
 test_evaluator = val_evaluator
 
@@ -76,5 +78,5 @@ optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, amsgrad=True))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.97, by_epoch=True)]
 auto_scale_lr = dict(base_batch_size=256)
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', save_best='P1', rule='less', max_keep_ckpts=1),
+    checkpoint=dict(save_best='P1', rule='less', max_keep_ckpts=1),
     logger=dict(type='LoggerHook', interval=50))

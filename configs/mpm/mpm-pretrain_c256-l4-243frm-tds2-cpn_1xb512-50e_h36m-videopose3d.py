@@ -13,7 +13,7 @@
 # only (the reference also runs them on masked frames, whose features it then
 # drops: only the training BatchNorm statistics differ; less time and memory).
 # `model.backbone.with_cp=True` trades time for memory with the same numbers.
-_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
 custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 
 num_keypoints = 17
@@ -67,9 +67,11 @@ val_dataloader = dict(
     batch_size=512,
     num_workers=4,
     dataset=dict(
-        dataset, subjects=_base_.videopose3d_test_subjects, test_mode=True,
+        dataset, subjects=_base_.videopose3d_val_subjects, test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], subjects=_base_.videopose3d_test_subjects))
 val_evaluator = dict(type='MPMCompletionMetric', masked_only=True)
 test_evaluator = val_evaluator
 
@@ -78,6 +80,6 @@ optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, amsgrad=True))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.97, by_epoch=True)]
 auto_scale_lr = dict(base_batch_size=512)
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, save_best='mpm/pose2d_x1000',
+    checkpoint=dict(interval=1, save_best='mpm/pose2d_x1000',
                     rule='less', max_keep_ckpts=1),
     logger=dict(type='LoggerHook', interval=50))

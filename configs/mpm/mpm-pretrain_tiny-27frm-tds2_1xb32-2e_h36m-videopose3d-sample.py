@@ -10,10 +10,11 @@ model = dict(backbone=dict(num_layers=1, num_heads=4, **geometry),
              head=dict(num_heads=4, **geometry))
 sample = dict(data_root={{_base_.videopose3d_sample_root}}, seq_len=27)
 train_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,
-                        dataset=dict(sample, subjects=['S1', 'S5']))
+                        dataset=dict(sample, subjects=_base_.videopose3d_sample_train_subjects))
 val_dataloader = dict(batch_size=64, num_workers=0, persistent_workers=False,
-                      dataset=dict(sample, subjects=['S9', 'S11']))
-test_dataloader = val_dataloader
+                      dataset=dict(sample, subjects=_base_.videopose3d_sample_val_subjects))
+test_dataloader = dict(val_dataloader,
+                       dataset=dict(sample, subjects=_base_.videopose3d_test_subjects))
 train_cfg = dict(max_epochs=2, val_interval=2)
 auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(logger=dict(interval=8))

@@ -5,13 +5,11 @@
 # reprojection) loss. Model selection and early stopping use the 2D-only
 # stage-1 objective on a held-out training subject (S8). The reference
 # behaviour is the `multiview-metapose-ref_...` twin.
-_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/h36m_videopose3d.py']
 custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 
 num_views = 4
 camera_subset = (0, 1, 2, 3)  # view 0 is the canonical frame; order kept
-train_subjects = ['S1', 'S5', 'S6', 'S7']
-val_subjects = ['S8']  # held out: 2D-only model selection
 
 stage1 = dict(
     type='MultiViewMetaPoseS1Solver',
@@ -51,14 +49,14 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(subjects=train_subjects, **dataset))
+    dataset=dict(subjects=_base_.videopose3d_train_subjects, **dataset))
 val_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(subjects=val_subjects, test_mode=True, **dataset))
+    dataset=dict(subjects=_base_.videopose3d_val_subjects, test_mode=True, **dataset))
 test_dataloader = dict(
     batch_size=128,
     num_workers=2,

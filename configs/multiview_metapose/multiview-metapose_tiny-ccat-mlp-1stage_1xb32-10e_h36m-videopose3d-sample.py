@@ -14,17 +14,17 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(subjects=['S1'], **sample))
+    dataset=dict(subjects=_base_.videopose3d_sample_train_subjects, **sample))
 val_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(subjects=['S5'], **sample))
+    dataset=dict(subjects=_base_.videopose3d_sample_val_subjects, **sample))
 test_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(subjects=['S9', 'S11'], **sample))
+    dataset=dict(subjects=_base_.videopose3d_test_subjects, **sample))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=10, val_interval=1)
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))

@@ -7,8 +7,6 @@ _base_ = [
 ]
 
 sample = dict(data_root={{_base_.videopose3d_sample_root}})
-sample_train = dict(data_root={{_base_.videopose3d_sample_root}},
-                    subjects=['S1', 'S5'])  # the sample's train subjects
 train_cfg = dict(max_epochs=3, val_interval=3)
 param_scheduler = [dict(type='ExponentialLR', gamma=0.975, end=3, by_epoch=True)]
 auto_scale_lr = dict(base_batch_size=64)
@@ -17,7 +15,9 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=0,
     persistent_workers=False,
-    dataset=sample_train)
+    dataset=dict(sample, subjects=_base_.videopose3d_sample_train_subjects))
 val_dataloader = dict(
-    batch_size=64, num_workers=0, persistent_workers=False, dataset=sample)
-test_dataloader = val_dataloader
+    batch_size=64, num_workers=0, persistent_workers=False,
+    dataset=dict(sample, subjects=_base_.videopose3d_sample_val_subjects))
+test_dataloader = dict(val_dataloader,
+                       dataset=dict(sample, subjects=_base_.videopose3d_test_subjects))

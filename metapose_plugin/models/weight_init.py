@@ -5,6 +5,9 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.model.weight_init import PretrainedInit
 from mmpose.registry import WEIGHT_INITIALIZERS
+from torch import nn
+
+from metapose_plugin.engine.runner import read_checkpoint
 
 
 @WEIGHT_INITIALIZERS.register_module(name='PretrainedFromRun')
@@ -37,6 +40,8 @@ class PretrainedFromRunInit(PretrainedInit):
     Raises:
         FileNotFoundError: The config or the checkpoint is missing; the
             message names the config to train first.
+        UnreadableFileError: The checkpoint is truncated or not a checkpoint
+            (raised when the weights are initialised).
     """
 
     def __init__(self, config: str, checkpoint: str, prefix: Optional[str] = None,
@@ -52,6 +57,13 @@ class PretrainedFromRunInit(PretrainedInit):
                 f'`tools/train.py {config}`: train that first, or set '
                 '`init_cfg.checkpoint` to an existing file (--cfg-options)')
         super().__init__(checkpoint=path, prefix=prefix, map_location=map_location)
+
+    def __call__(self, module: nn.Module) -> None:
+        """Check that the checkpoint reads (an error naming it otherwise),
+        then MMEngine's ``PretrainedInit`` loads it (it reads the file again:
+        an encoder checkpoint, small)."""
+        read_checkpoint(self.checkpoint, self.map_location)
+        super().__call__(module)
 
     @staticmethod
     def _work_dir(config: str) -> str:

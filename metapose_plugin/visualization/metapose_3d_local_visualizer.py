@@ -68,9 +68,13 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
     - NumPy 2 no longer converts a 1-element array to ``int``: the keypoint
       radius (passed as a (1,) array) becomes a scalar for OpenCV.
 
-    The 3D keypoints of the data samples are camera-frame (x right, y down,
-    z forward, metres, as the lifters predict them); each panel shows them
-    upright as MMPose's :class:`Pose3DInferencer` does (:func:`to_plot_frame`).
+    The 3D keypoints of the data samples are, by ``keypoints_frame``:
+    ``'camera'`` (x right, y down, z forward, metres, as the lifters predict
+    them and :class:`MetaPose3DInferencer` passes them), turned upright by
+    :func:`to_plot_frame`; or ``'display'`` (already upright, as MMPose's
+    :class:`Pose3DInferencer` converts them before drawing), shown as they
+    are. The ``kpt_thr`` of :meth:`add_datasample` also reaches the 3D panels
+    (MMPose's keep their own 0.3, so a lower threshold hid 3D joints still).
 
     Each 3D panel is drawn in its own figure, so that any number of people
     can be shown (MMPose sizes one figure for all of them but reshapes its
@@ -78,8 +82,30 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
     ``num_instances >= 0`` missing people get blank panels, so that every
     frame of a video has the same size.
 
-    Arguments are those of :class:`Pose3dLocalVisualizer`.
+    Args:
+        name (str): Instance name (MMEngine's managed instances).
+            Defaults to ``'visualizer'``.
+        keypoints_frame (str): ``'camera'`` or ``'display'``, see above.
+            Defaults to ``'camera'``.
+        *args, **kwargs: Those of :class:`Pose3dLocalVisualizer`.
     """
+
+    KEYPOINTS_FRAMES = ('camera', 'display')
+
+    def __init__(self, name: str = 'visualizer', *args, keypoints_frame: str = 'camera',
+                 **kwargs) -> None:
+        if keypoints_frame not in self.KEYPOINTS_FRAMES:
+            raise ValueError(f'MetaPose3dLocalVisualizer: keypoints_frame must be one of '
+                             f'{self.KEYPOINTS_FRAMES}, got {keypoints_frame!r}')
+        super().__init__(name, *args, **kwargs)
+        self.keypoints_frame = keypoints_frame
+        self._panel_kpt_thr = 0.3
+
+    def add_datasample(self, *args, kpt_thr: float = 0.3, **kwargs) -> np.ndarray:
+        """MMPose's ``add_datasample``, with ``kpt_thr`` used by the 3D
+        panels too (arguments as :class:`Pose3dLocalVisualizer`'s)."""
+        self._panel_kpt_thr = kpt_thr
+        return super().add_datasample(*args, kpt_thr=kpt_thr, **kwargs)
 
     def _draw_3d_data_samples(self, image: np.ndarray, pose_samples: PoseDataSample,
                               draw_gt: bool = True, num_instances: int = -1,
@@ -92,13 +118,14 @@ class MetaPose3dLocalVisualizer(Pose3dLocalVisualizer):
         side = max(image.shape[:2])
         panels = [np.full((side, side * (2 if draw_gt else 1), 3), 255, np.uint8)
                   for _ in range(max(num_panels, 1))]
+        convert = _in_plot_frame if self.keypoints_frame == 'camera' else InstanceData.clone
+        kwargs.setdefault('kpt_thr', self._panel_kpt_thr)
         with _agg_tostring_rgb():
             for index in range(min(count, num_panels)):
                 sample = PoseDataSample(metainfo=pose_samples.metainfo)
-                sample.pred_instances = _in_plot_frame(pred[index:index + 1])
+                sample.pred_instances = convert(pred[index:index + 1])
                 if draw_gt and 'gt_instances' in pose_samples:
-                    sample.gt_instances = _in_plot_frame(
-                        pose_samples.gt_instances[index:index + 1])
+                    sample.gt_instances = convert(pose_samples.gt_instances[index:index + 1])
                 panels[index] = super()._draw_3d_data_samples(
                     image, sample, draw_gt=draw_gt, num_instances=1,
                     scores_2d=None if scores_2d is None else scores_2d[index:index + 1],

@@ -54,9 +54,9 @@ def test_configs_change_only_the_data(path, backbone, modes):
     else:
         assert cfg.train_dataloader.dataset.data_root == \
             'data/h36m_videopose3d/'
-        assert cfg.train_dataloader.dataset.subjects == [
-            'S1', 'S5', 'S6', 'S7', 'S8'
-        ]
+        # S8 held out for validation, S9/S11 only tested
+        assert cfg.train_dataloader.dataset.subjects == ['S1', 'S5', 'S6', 'S7']
+        assert cfg.val_dataloader.dataset.subjects == ['S8']
         assert cfg.test_dataloader.dataset.subjects == ['S9', 'S11']
 
 

@@ -80,3 +80,36 @@ def test_dlt_baseline_scores_the_dataset_with_the_solver_metrics():
     metrics = module.dlt_metrics(dataset)
     # ground-truth 2D and true cameras: only lens distortion separates DLT from the truth
     assert metrics['pmpjpe'] < 5 and metrics['nmpjpe'] < 10 and metrics['pck150'] == 100
+
+
+def test_flat_solution_is_refused(tmp_path, monkeypatch, capsys):
+    """Keypoint files without monocular 3D: stage 1 leaves every joint at the
+    depth of its zero-depth start; the demo used to exit 0 with z = 0."""
+    _write_views(tmp_path)
+    for view in range(3):
+        path = tmp_path / f'view_{view}.npz'
+        data = dict(np.load(path))
+        del data['mono3d']
+        np.savez(path, **data)
+    with pytest.raises(SystemExit) as info:
+        _run(tmp_path, tmp_path / 'out', monkeypatch)
+    assert info.value.code != 0
+    assert 'refused, the solution is degenerate (every joint at the same depth: no view has ' \
+        'a monocular 3D estimate' in str(info.value.code)
+    assert not (tmp_path / 'out' / 'multiview_metapose.json').exists()
+
+
+def test_flat_frames_are_found():
+    rng = np.random.default_rng(0)
+    poses = rng.normal(size=(3, 17, 3))
+    poses[1, :, 2] = 0.25
+    assert _demo().flat_frames(poses).tolist() == [False, True, False]
+
+
+def test_unreadable_keypoint_file_is_named(tmp_path, monkeypatch, capsys):
+    _write_views(tmp_path)
+    path = tmp_path / 'view_1.npz'
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / 'out', monkeypatch)
+    assert f'{path}: cannot be read as a keypoint npz' in capsys.readouterr().err

@@ -27,12 +27,16 @@ def _action_table(output: str) -> dict:
 
 @pytest.fixture(scope='module')
 def dist_run(tmp_path_factory):
-    """Two gloo processes, one epoch, validation at its end."""
+    """Two gloo processes, one epoch, validation at its end (on the test
+    subjects here, to compare with the test tool; the config trains on S1 and
+    validates on S5)."""
     work_dir = str(tmp_path_factory.mktemp('vp3d_dist'))
     output = run_tool(
         ['tools/dist_train.sh', VP3D_SAMPLE, '2', '--work-dir', work_dir,
          '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-         'randomness.seed=0', 'default_hooks.logger.interval=1', *ONE_CAMERA],
+         'randomness.seed=0', 'default_hooks.logger.interval=1', *ONE_CAMERA,
+         'train_dataloader.dataset.subjects=[S1,S5]',
+         'val_dataloader.dataset.subjects=[S9,S11]'],
         env=dict(PORT=str(free_port())))
     return dict(output=output, ckpt=osp.join(work_dir, 'epoch_1.pth'))
 

@@ -8,6 +8,7 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import Pose3dLocalVisualizer
 
+from metapose_plugin.testing import record_3d_panels
 from metapose_plugin.visualization import MetaPose3dLocalVisualizer
 
 H, W = 60, 80
@@ -83,3 +84,36 @@ def test_plot_frame_is_upright_on_real_pose():
     # depth is the camera's z, mirrored; left/right stays the camera's x, mirrored
     np.testing.assert_allclose(plot[..., 1], -pose[..., 2])
     np.testing.assert_allclose(plot[..., 0], -pose[..., 0])
+
+
+@pytest.mark.parametrize('frame', ['camera', 'display'])
+def test_panels_are_upright_with_the_given_threshold(frame, monkeypatch):
+    """A real standing pose reaches MMPose's panel head up whether the sample
+    holds camera-frame joints (the plugin's inferencer) or joints MMPose's
+    Pose3DInferencer already turned upright; ``kpt_thr`` reaches the panel."""
+    import os.path as osp
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    camera = np.load(osp.join(repo, 'data', 'h36m_sample', 'test_h36m_body3d.npz'))['S'][:1, :, :3]
+    keypoints = camera.copy()
+    if frame == 'display':  # MMPose's Pose3DInferencer.forward: (-x, z, -y), feet at 0
+        keypoints = keypoints[..., [0, 2, 1]]
+        keypoints[..., 0] *= -1
+        keypoints[..., 2] *= -1
+        keypoints[..., 2] -= keypoints[..., 2].min(axis=-1, keepdims=True)
+    panels = record_3d_panels(monkeypatch)
+    visualizer = _visualizer(MetaPose3dLocalVisualizer, f'vis3d-upright-{frame}')
+    visualizer.keypoints_frame = frame
+    _, det = _samples(1)
+    det.pred_instances.keypoint_scores[:] = 0.1  # a weak 2D model
+    pose = PoseDataSample(pred_instances=InstanceData(keypoints=keypoints,
+                                                      keypoint_scores=np.ones((1, 17))))
+    visualizer.add_datasample('frame', np.zeros((H, W, 3), np.uint8), pose,
+                              det_data_sample=det, draw_gt=False, dataset_2d='h36m',
+                              dataset_3d='h36m', kpt_thr=0.05)
+    [(shown, kpt_thr)] = panels
+    assert kpt_thr == 0.05  # all 17 joints pass (scores 1, 2D scores 0.1)
+    pelvis, head, ankles = 0, 10, (3, 6)
+    assert shown[0, head, 2] > shown[0, pelvis, 2] + 0.3 > shown[0, ankles, 2].max() + 0.3
+    np.testing.assert_allclose(shown[0, :, 2].min(), 0.0, atol=1e-9)
+    with pytest.raises(ValueError, match='keypoints_frame must be one of'):
+        MetaPose3dLocalVisualizer(name='vis3d-bad-frame', keypoints_frame='world')

@@ -11,7 +11,10 @@ evaluated against ``univ_annot3``); ``--layout finepose``: FinePOSE's file
 (every frame, one slice per sampling step, against ``annot3``; one set of
 tables per step). Prints the sequence-wise and activity-wise tables of the
 scripts and the aggregates papers use; ``--json`` writes every cell, keyed as
-the 3dhp_metric fixture's ``results.json`` (NaN as null).
+the 3dhp_metric fixture's ``results.json`` (NaN and inf as null). A NaN or
+inf prediction of a valid frame stops with an error naming the file,
+sequence and frames, unless ``--nonfinite miss`` (its joints are misses for
+PCK and AUC, and MPJPE is infinite: all three count them).
 """
 import argparse
 import json
@@ -34,13 +37,17 @@ def main() -> None:
                         help='reference skeleton (default: the layout\'s, '
                         'univ_annot3 for pstmo, annot3 for finepose)')
     parser.add_argument('--json', help='write every cell to this file')
+    parser.add_argument('--nonfinite', choices=['error', 'miss'], default='error',
+                        help='a NaN/inf prediction: stop with an error naming it (default), '
+                        'or count its joints as misses (PCK/AUC) with an infinite MPJPE')
     args = parser.parse_args()
 
     results = evaluate_prediction_file(args.gt_root, args.pred, args.layout,
-                                       args.skeleton)
+                                       args.skeleton, args.nonfinite)
     for name, result in results.items():
         print(f'#### {name} (reference {result["skeleton"]}, valid frames '
-              f'{result["n_valid"]})')
+              f'{result["n_valid"]}, non-finite joints counted as misses '
+              f'{result["nonfinite_joints"]})')
         print(format_tables(result))
     if args.json:
         with open(args.json, 'w') as f:

@@ -28,6 +28,11 @@ test_pipeline = [
     dict(type='PackPoseInputs', meta_keys=meta_keys),
 ]
 
+# Split: h36m_train.pkl holds S1 S5 S6 S7 S8; S8 is held out of training for
+# validation (model selection), so that no config selects on the test
+# error; h36m_validation.pkl (S9 S11) is the test set only. (Both papers
+# trained on S1-S8 and selected on S9/S11; to do that, drop `subjects` and
+# validate on h36m_validation.pkl knowingly.)
 train_dataloader = dict(
     batch_size=64,
     num_workers=8,
@@ -37,6 +42,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='h36m_train.pkl',
+        subjects=['S1', 'S5', 'S6', 'S7'],
         keypoint_2d_src=keypoint_2d_src,
         data_prefix=dict(img='images/'),
         pipeline=train_pipeline))
@@ -49,17 +55,22 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='h36m_validation.pkl',
+        ann_file='h36m_train.pkl',
+        subjects=['S8'],
         keypoint_2d_src=keypoint_2d_src,
         data_prefix=dict(img='images/'),
         test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='h36m_validation.pkl',
+                                 subjects=None))
 
 # The 4-frame sample shipped in data/h36m_sample (MMPose npz layout), used by
 # the tiny configs: `dataset={{_base_.h36m_sample}}`. The path is resolved from
 # this file, so the tiny configs run from any working directory.
+# the sample has S1 S5 S7 S8 (no test subject); every loader reads all 4 frames
 h36m_sample = dict(
+    subjects=None,
     data_root='{{ fileDirname }}/../../../data/h36m_sample/',
     ann_file='test_h36m_body3d.npz',
     camera_param_file='cameras.pkl',

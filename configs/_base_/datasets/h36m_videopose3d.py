@@ -11,7 +11,13 @@ custom_imports = dict(imports=['metapose_plugin'], allow_failed_imports=False)
 videopose3d_data_root = 'data/h36m_videopose3d/'
 videopose3d_ann_file = 'data_3d_h36m.npz'
 videopose3d_keypoint_2d_file = 'data_2d_h36m_cpn_ft_h36m_dbb.npz'
-videopose3d_train_subjects = ['S1', 'S5', 'S6', 'S7', 'S8']
+# The split of every method: S9 and S11 are the test set only; S8 is held out
+# of training for validation (model selection, early stopping), so that no
+# config selects on the test error. (The papers train on S1-S8 and select on
+# S9/S11; to train on S8 too, add it to the train subjects and validate on
+# the test subjects knowingly.)
+videopose3d_train_subjects = ['S1', 'S5', 'S6', 'S7']
+videopose3d_val_subjects = ['S8']
 videopose3d_test_subjects = ['S9', 'S11']
 
 # templates a method config specialises with `dict(_base_.<name>, key=...)`
@@ -30,10 +36,13 @@ sequence_test_loader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False))
 
 # The synthetic sample shipped in data/h36m_videopose3d_sample (same layout
-# and file names, real calibration; train S1 S5, test S9 S11), resolved from
-# this file so that configs using it run from any working directory.
+# and file names, real calibration; subjects S1 S5 S9 S11), resolved from
+# this file so that configs using it run from any working directory. Its
+# split: train S1, validate on S5, test on S9 S11 (videopose3d_test_subjects).
 videopose3d_sample_root = \
     '{{ fileDirname }}/../../../data/h36m_videopose3d_sample/'
+videopose3d_sample_train_subjects = ['S1']
+videopose3d_sample_val_subjects = ['S5']
 
 # what H36MSequenceMetric reads, on top of MMPose's lifting meta keys
 sequence_meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',

@@ -25,7 +25,6 @@ Note:
     - T: frames, N: person slots per frame, K: joints (17)
 """
 import os.path as osp
-import zipfile
 from typing import Optional, Sequence, Tuple
 
 import mmengine
@@ -33,6 +32,7 @@ import numpy as np
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
+from metapose_plugin.engine.fileio import load_npz, read_or_raise
 from metapose_plugin.structures.pose_tracks import FramePeople, Pose2DVideo
 
 from .lifter_inputs import NUM_H36M_JOINTS, to_h36m
@@ -121,15 +121,12 @@ def _check_joints(path: str, where: str, field: str, array: np.ndarray, shape: t
 
 
 def _read_npz(path: str, image_size, fps) -> Pose2DVideo:
-    try:
-        with np.load(path) as data:
-            missing = [field for field in NPZ_FIELDS if field not in data.files]
-            if missing:
-                raise ValueError(f'{path}: missing field(s) {missing}; a keypoint npz holds '
-                                 f'{list(NPZ_FIELDS)}')
-            arrays = {field: data[field] for field in NPZ_FIELDS}
-    except (OSError, zipfile.BadZipFile, EOFError) as err:
-        raise ValueError(f'{path}: not a readable npz file ({err})') from err
+    data = load_npz(path, 'a 2D keypoint npz')
+    missing = [field for field in NPZ_FIELDS if field not in data]
+    if missing:
+        raise ValueError(f'{path}: missing field(s) {missing}; a keypoint npz holds '
+                         f'{list(NPZ_FIELDS)}')
+    arrays = {field: data[field] for field in NPZ_FIELDS}
     keypoints = np.asarray(arrays['keypoints'], np.float32)
     if keypoints.ndim != 4 or keypoints.shape[2:] != (NUM_H36M_JOINTS, 2):
         raise ValueError(f'{path}: keypoints has shape {keypoints.shape}, expected (T, N, '
@@ -160,10 +157,8 @@ def _read_npz(path: str, image_size, fps) -> Pose2DVideo:
 
 
 def _read_json(path: str, image_size, fps, tracker: PersonTracker) -> Pose2DVideo:
-    try:
-        records = mmengine.load(path, file_format='json')
-    except ValueError as err:
-        raise ValueError(f'{path}: not a readable JSON file ({err})') from err
+    records = read_or_raise(path, lambda file: mmengine.load(file, file_format='json'),
+                            "MMPose's 2D prediction JSON")
     if not isinstance(records, list) or not all(
             isinstance(r, dict) and 'instances' in r for r in records):
         raise ValueError(f'{path}: expected a list of {{"frame_id", "instances"}} per frame '

@@ -3,6 +3,7 @@ plugin: image-context lifters frame by frame, sequence lifters offline."""
 import mimetypes
 import operator
 import os
+import warnings
 from collections import defaultdict
 from contextlib import nullcontext
 from datetime import datetime
@@ -23,6 +24,9 @@ from mmpose.apis.inferencers.base_mmpose_inferencer import BaseMMPoseInferencer
 from mmpose.registry import INFERENCERS
 from mmpose.structures import PoseDataSample
 
+from metapose_plugin.engine.fileio import open_video
+from metapose_plugin.engine.runner import (check_state_dict_keys, checkpoint_state_dict,
+                                           read_checkpoint)
 from metapose_plugin.visualization import MetaPose3dLocalVisualizer
 
 from ..bvh_export import track_keypoints, write_bvh
@@ -277,11 +281,24 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
         finally:
             self.show_progress = previous
 
-    def _init_model(self, cfg: Config, weights: Optional[str], device: Optional[str] = None):
-        """Check that the config is a lifter this inferencer runs (raises
-        naming the config otherwise) before building it."""
+    def _init_model(self, cfg: Config, weights: Optional[str],
+                    device: str = 'cpu') -> torch.nn.Module:
+        """MMPose's model set-up, after checking that the config is a lifter
+        this inferencer runs (raises naming the config otherwise), with the
+        lifter checkpoint read and checked first: an unreadable file, or one
+        whose keys or shapes do not fit the model (another method's
+        checkpoint), is an error naming the file
+        (:mod:`metapose_plugin.engine.runner.checkpoint_loading`)."""
         self.image_lifter = is_image_lifter(cfg, cfg.filename or 'the pose3d config')
-        return super()._init_model(cfg, weights, device)
+        checkpoint = None if weights is None else read_checkpoint(weights)
+        with warnings.catch_warnings():
+            # the weights are loaded below, not by MMEngine
+            warnings.filterwarnings('ignore', message='Checkpoint is not loaded')
+            model = super()._init_model(cfg, None, device)
+        if checkpoint is not None:
+            check_state_dict_keys(model, checkpoint_state_dict(checkpoint), weights)
+            self._load_weights_to_model(model, checkpoint, cfg)
+        return model
 
     def _init_visualizer(self, cfg: Config) -> MetaPose3dLocalVisualizer:
         """Always the fixed 3D visualizer, whatever the lifter config has
@@ -319,10 +336,7 @@ class MetaPose3DInferencer(OfflineLiftingMixin, BaseMMPoseInferencer):
         if kind != 'video':
             raise ValueError(f'MetaPose3DInferencer: input {inputs!r} is neither a video, an '
                              'image nor a folder of images')
-        video = mmcv.VideoReader(inputs)
-        if not video.opened or video.frame_cnt <= 0 or video.width <= 0:
-            raise ValueError(f'MetaPose3DInferencer: cannot read video {inputs!r} (no decodable '
-                             'frames)')
+        video = open_video(inputs)
         self._video_input = True
         self.video_info = dict(fps=video.fps, name=os.path.basename(inputs), writer=None,
                                width=video.width, height=video.height, predictions=[])

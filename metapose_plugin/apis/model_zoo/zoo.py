@@ -32,6 +32,7 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 
 from metapose_plugin.engine.fileio import write_atomically
+from metapose_plugin.engine.runner import read_checkpoint
 from metapose_plugin.models.converters.ckpt_convert import strip_prefix, unwrap_state_dict
 from metapose_plugin.models.converters.ckpt_kinds import (checkpoint_converters,
                                                           converter_versions,
@@ -201,7 +202,7 @@ def convert_reference(entry: ZooEntry, source: str) -> Dict[str, torch.Tensor]:
     except KeyError as err:
         raise KeyError(f'{_what(entry)}: {err.args[0]}') from err
     if entry.merge:
-        merged = torch.load(resolve_zoo_model(entry.merge).checkpoint, map_location='cpu')
+        merged = read_checkpoint(resolve_zoo_model(entry.merge).checkpoint)
         state_dict = {**merged['state_dict'], **state_dict}
     try:
         missing, unexpected = model.load_state_dict(state_dict, strict=False)

@@ -18,15 +18,16 @@ Both readers return the same columnar dict (N records, K joints):
 - ``joints_3d_visible`` (N, K).
 
 Problems in a file raise :class:`ValueError` naming the file, the record
-index and the field.
+index and the field; a file that cannot be read at all (truncated, another
+format) raises ``UnreadableFileError`` (a ``ValueError``) naming it.
 """
 import os.path as osp
-import pickle
 import re
 from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from metapose_plugin.engine.fileio import load_npy, load_npz, load_pickle
 from metapose_plugin.structures.h36m_actions import canonical_action_name
 
 #: H36M camera serial numbers in the order of the pickles' ``camera_id``.
@@ -119,8 +120,7 @@ def read_capf_pickle(path: str, keypoint_2d_src: str,
     metres. Pixels are recovered with :data:`PICKLE_FRAME_SIZES`; the stored
     crop-pixel fields are not read (the crop transform recomputes them).
     """
-    with open(path, 'rb') as file:
-        records = pickle.load(file)
+    records = load_pickle(path, 'a CA-PF / H36M-Toolbox annotation pickle (a list of dicts)')
     if not isinstance(records, list) or not all(
             isinstance(r, dict) for r in records):
         raise ValueError(f'{path}: expected a list of dicts (CA-PF layout)')
@@ -208,25 +208,26 @@ def read_mmpose_npz(path: str, camera_param_file: str,
     (keyed by (subject, camera serial)) gives the frame size (w, h).
     """
     k = num_keypoints
-    with np.load(path) as archive:
-        missing = {'imgname', 'center', 'scale', 'part', 'S'} - set(
-            archive.files)
-        if missing:
-            raise ValueError(f'{path}: missing fields {sorted(missing)} '
-                             f'(fields: {sorted(archive.files)})')
-        names = [str(n) for n in archive['imgname']]
-        center = _check_rows(archive['center'].astype(np.float64), 'center',
-                             (2, ), path)
-        scale = archive['scale'].astype(np.float64).reshape(len(names), -1)
-        part = _check_rows(archive['part'].astype(np.float64), 'part', (k, 3),
-                           path)
-        joints = _check_rows(archive['S'].astype(np.float64), 'S', (k, 4),
-                             path)
+    archive = load_npz(path, "MMPose's Human3.6M annotation npz (h36m_<split>.npz)")
+    missing = {'imgname', 'center', 'scale', 'part', 'S'} - set(archive)
+    if missing:
+        raise ValueError(f'{path}: missing fields {sorted(missing)} '
+                         f'(fields: {sorted(archive)})')
+    names = [str(n) for n in archive['imgname']]
+    center = _check_rows(archive['center'].astype(np.float64), 'center',
+                         (2, ), path)
+    scale = archive['scale'].astype(np.float64).reshape(len(names), -1)
+    part = _check_rows(archive['part'].astype(np.float64), 'part', (k, 3),
+                       path)
+    joints = _check_rows(archive['S'].astype(np.float64), 'S', (k, 4),
+                         path)
     _check_metres(joints[..., :3], 'S', path)
     parsed = [_parse_npz_name(n, i, path) for i, n in enumerate(names)]
 
-    with open(camera_param_file, 'rb') as file:
-        cameras = pickle.load(file)
+    cameras = load_pickle(camera_param_file, "MMPose's Human3.6M cameras.pkl")
+    if not isinstance(cameras, dict):
+        raise ValueError(f'{camera_param_file}: holds a {type(cameras).__name__}, expected '
+                         "MMPose's cameras.pkl dict keyed by (subject, camera serial)")
     frame_size = np.empty((len(names), 2), dtype=np.int64)
     for index, info in enumerate(parsed):
         key = (info['subject'], info['camera'])
@@ -241,7 +242,8 @@ def read_mmpose_npz(path: str, camera_param_file: str,
         if keypoint_2d_det_file is None:
             raise ValueError(f'{path}: keypoint_2d_src=\'cpn\' needs '
                              'keypoint_2d_det_file (the detection .npy)')
-        detections = np.load(keypoint_2d_det_file).astype(np.float64)
+        detections = load_npy(keypoint_2d_det_file,
+                              'a 2D detection .npy (N, K, 2 or 3)').astype(np.float64)
         if detections.ndim != 3 or detections.shape[0] != len(names) or (
                 detections.shape[1] != k) or detections.shape[2] < 2:
             raise ValueError(

@@ -200,8 +200,10 @@ class H36MImageDataset(BaseDataset):
         return finite
 
     def _keep_mask(self, columns: Dict[str, np.ndarray]) -> np.ndarray:
-        """Subjects, stride and the non-finite filter, then the subset."""
+        """The non-finite filter, subjects and stride, then the subset; the
+        records each filter removes are logged."""
         keep = self._finite_mask(columns)
+        removed = []
         if self.subjects is not None:
             present = set(columns['subject'].tolist())
             absent = sorted(set(self.subjects) - present)
@@ -209,15 +211,24 @@ class H36MImageDataset(BaseDataset):
                 raise ValueError(f'{self.ann_file}: subjects {absent} are '
                                  f'not in the file (present: '
                                  f'{sorted(present)})')
-            keep &= np.isin(columns['subject'], self.subjects)
-        keep &= (columns['frame_id'] - 1) % self.stride == 0
+            chosen = np.isin(columns['subject'], self.subjects)
+            removed.append(f'subjects={self.subjects}: {(keep & ~chosen).sum()}')
+            keep &= chosen
+        if self.stride > 1:
+            chosen = (columns['frame_id'] - 1) % self.stride == 0
+            removed.append(f'stride={self.stride}: {(keep & ~chosen).sum()}')
+            keep &= chosen
         if self.subset_frac < 1:
             kept = np.flatnonzero(keep)
             count = max(1, round(len(kept) * self.subset_frac))
             chosen = kept[np.floor(
                 np.arange(count) * len(kept) / count).astype(np.int64)]
+            removed.append(f'subset_frac={self.subset_frac}: {len(kept) - count}')
             keep = np.zeros_like(keep)
             keep[chosen] = True
+        if removed:
+            print_log(f'{self.ann_file}: records left out by ' + ', '.join(removed),
+                      logger='current')
         return keep
 
     def load_data_list(self) -> List[dict]:

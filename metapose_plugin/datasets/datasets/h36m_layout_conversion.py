@@ -5,11 +5,11 @@ MMPose's npz lacks what the CA-PF pickles carry (normalised 2D, crop-pixel
 recomputed from the npz, ``cameras.pkl`` and the detection ``.npy``; the
 reverse direction needs nothing new, so only npz -> pickle is provided.
 """
-import pickle
 from typing import List, Optional
 
 import numpy as np
 
+from metapose_plugin.engine.fileio import load_pickle
 from metapose_plugin.structures.h36m_actions import H36M_ACTIONS, PICKLE_FIRST_ACTION_ID
 
 from ..transforms.crop_affine import apply_affine, get_crop_affine
@@ -67,8 +67,7 @@ def mmpose_npz_to_capf_records(npz_file: str,
     if keypoint_2d_det_file is not None:
         sources['cpn'] = read_mmpose_npz(npz_file, camera_param_file,
                                          keypoint_2d_det_file, 'cpn', 17)
-    with open(camera_param_file, 'rb') as file:
-        cameras = pickle.load(file)
+    cameras = load_pickle(camera_param_file, "MMPose's Human3.6M cameras.pkl")
 
     video_ids = {}
     records = []

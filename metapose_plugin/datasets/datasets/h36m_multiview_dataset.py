@@ -25,6 +25,7 @@ from .h36m_sequence_dataset import H36MSequenceDataset
 from .multiview_record_frames import frame_from_record, is_opt_record
 from .multiview_record_layout import FEATURES_FILE, RECORDS_FILE, iter_records
 from .utils import content_key, join_data_root, load_or_build_cached
+from .videopose3d_layout import read_npz_dict
 
 #: Bumped when the cached frames change meaning (invalidates old caches).
 CACHE_FORMAT = 2
@@ -239,12 +240,12 @@ class H36MMultiViewDataset(BaseDataset):
             camera_param_file=join_data_root(self.camera_param_file, self.data_root),
             subjects=self.subjects, actions=self.actions, cameras=list(self.camera_subset),
             seq_len=1, lazy_init=True)
-        mono_file = (np.load(join_data_root(self.mono3d_file, self.data_root),
-                             allow_pickle=True)['positions_3d_cam']
-                     .item() if self.mono3d_source == 'file' else None)
-        mixture_table = (np.load(join_data_root(self.mixture_file, self.data_root),
-                                 allow_pickle=True)['mixtures']
-                         .item() if self.mixture_file else None)
+        mono_file = (read_npz_dict(join_data_root(self.mono3d_file, self.data_root),
+                                   'positions_3d_cam', 'a monocular 3D npz')
+                     if self.mono3d_source == 'file' else None)
+        mixture_table = (read_npz_dict(join_data_root(self.mixture_file, self.data_root),
+                                       'mixtures', 'a heatmap mixture npz')
+                         if self.mixture_file else None)
         rng = np.random.default_rng(self.seed)
         frames = []
         for (subject, action, subaction), views, index, where in synchronised_view_groups(

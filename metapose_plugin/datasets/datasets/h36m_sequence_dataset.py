@@ -4,11 +4,11 @@ from copy import deepcopy
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from mmengine.fileio import load
 from mmengine.logging import print_log
 from mmpose.datasets.datasets import BaseMocapDataset
 from mmpose.registry import DATASETS
 
+from metapose_plugin.engine.fileio import load_pickle, npz_fields
 from metapose_plugin.structures.h36m_actions import canonical_action_name
 from metapose_plugin.structures.h36m_cameras import h36m_camera_param, world_to_camera
 from metapose_plugin.structures.h36m_metainfo import H36M_METAINFO
@@ -97,9 +97,12 @@ class H36MSequenceDataset(BaseMocapDataset):
     data list holds three integers per window.
 
     Bad input raises :class:`ValueError` naming the file, subject, action,
-    camera and field: missing fields, a subject / action / camera in one
-    file and not the other, a 2D sequence shorter than its 3D one,
-    non-finite values, unknown action names, a subject without calibration.
+    camera and field: an unreadable (truncated, foreign) file, missing
+    fields, a subject / action / camera that ``subjects`` / ``actions`` /
+    ``cameras`` ask for and the files lack, one in one file and not the
+    other, a 2D entry without cameras, a 2D sequence shorter than its 3D
+    one, non-finite values, unknown action names, a subject without
+    calibration. What the filters leave out is logged (videos and frames).
 
     Args:
         ann_file (str): 3D file (see the layouts), relative to
@@ -188,7 +191,8 @@ class H36MSequenceDataset(BaseMocapDataset):
         camera_param_file = join_data_root(camera_param_file, data_root)
         if camera_param_file is not None:
             self._check_exists(camera_param_file, 'camera_param_file')
-            self.camera_param = load(camera_param_file)
+            self.camera_param = load_pickle(camera_param_file,
+                                            "MMPose's Human3.6M cameras.pkl")
         # the base class would load it again and reset the name: read here
         self.camera_param_file = camera_param_file
         path = join_data_root(ann_file, data_root)
@@ -219,8 +223,9 @@ class H36MSequenceDataset(BaseMocapDataset):
     def _load_ann_file(self, ann_file: str) -> None:
         """Read the files into ``self.videos`` (called by the base class)."""
         if self.ann_format is None:
-            with np.load(ann_file, allow_pickle=True) as archive:
-                fields = set(archive.files)
+            fields = set(npz_fields(
+                ann_file, "a Human3.6M npz (VideoPose3D's data_3d_h36m.npz or MMPose's "
+                'h36m_<split>.npz)'))
             if 'positions_3d' in fields:
                 self.ann_format = 'videopose3d'
             elif 'imgname' in fields:
@@ -295,11 +300,13 @@ class H36MSequenceDataset(BaseMocapDataset):
             ann_file, self.camera_param_file, self.keypoint_2d_file,
             'gt' if self.keypoint_2d_file is None else 'cpn',
             NUM_JOINTS)
-        if self.subjects is not None:
-            present = set(columns['subject'].tolist())
-            absent = sorted(set(self.subjects) - present)
+        for name, column, asked in (('subjects', 'subject', self.subjects),
+                                    ('actions', 'action', self.actions),
+                                    ('cameras', 'camera_id', self.cameras)):
+            present = set(columns[column].tolist())
+            absent = sorted(set(asked or ()) - present)
             if absent:
-                raise ValueError(f'{ann_file}: subjects {absent} are missing '
+                raise ValueError(f'{ann_file}: {name} {absent} are missing '
                                  f'(present: {sorted(present)})')
         groups: Dict[Tuple, List[int]] = {}
         for index in range(len(columns['img_path'])):
@@ -309,12 +316,16 @@ class H36MSequenceDataset(BaseMocapDataset):
                    int(columns['camera_id'][index]))
             groups.setdefault(key, []).append(index)
         videos = []
+        left_out = {'subjects': [0, 0], 'actions': [0, 0], 'cameras': [0, 0]}
         for (subject, action, subaction, camera_id), rows in sorted(
                 groups.items()):
-            if (self.subjects is not None and subject not in self.subjects
-                ) or (self.actions is not None and action not in self.actions
-                      ) or (self.cameras is not None
-                            and camera_id not in self.cameras):
+            # the first filter (subjects, actions, cameras) that drops the video
+            dropped_by = next((name for name, value in (
+                ('subjects', subject), ('actions', action), ('cameras', camera_id))
+                if getattr(self, name) is not None and value not in getattr(self, name)), None)
+            if dropped_by is not None:
+                left_out[dropped_by][0] += 1
+                left_out[dropped_by][1] += len(rows)
                 continue
             rows = np.array(rows)[np.argsort(columns['frame_id'][rows],
                                              kind='stable')]
@@ -347,6 +358,11 @@ class H36MSequenceDataset(BaseMocapDataset):
                     img_stem=columns['img_path'][rows[0]].rsplit('_', 1)[0] +
                     '_',
                     img_frames=columns['frame_id'][rows]))
+        parts = [f'{name}={getattr(self, name)} left out {count} videos ({frames} frames)'
+                 for name, (count, frames) in left_out.items() if count]
+        if parts:
+            print_log(f'{ann_file}: kept {len(videos)} videos; ' + '; '.join(parts),
+                      logger='current', level=logging.INFO)
         return videos
 
     # ------------------------------------------------------------------

@@ -21,10 +21,13 @@ Note:
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
+import h5py
 import numpy as np
 import scipy.io
+
+from metapose_plugin.engine.fileio import read_or_raise
 
 #: Layouts of prediction files: layout -> ground-truth skeleton it is
 #: evaluated against, whether it holds every frame, its dtype.
@@ -46,6 +49,23 @@ def _is_hdf5(path: str) -> bool:
         b'\x89HDF\r\n\x1a\n')
 
 
+def _read_hdf5_variables(path: str, names: Optional[List[str]]
+                         ) -> Tuple[Dict[str, np.ndarray], List[str]]:
+    """The variables ``names`` (all numeric ones when None) of a v7.3 MAT
+    file that it holds, in MATLAB's axis order, and every variable name."""
+    out = {}
+    with h5py.File(path, 'r') as f:
+        present = sorted(f.keys())
+        keys = names if names is not None else [
+            k for k in present if isinstance(f[k], h5py.Dataset) and not k.startswith('#')
+        ]
+        for name in keys:
+            if name in f:
+                # h5py sees MATLAB's column-major array with reversed axes
+                out[name] = np.asarray(f[name][()]).transpose()
+    return out, present
+
+
 def load_mat_variables(path: str,
                        names: Optional[List[str]] = None
                        ) -> Dict[str, np.ndarray]:
@@ -60,32 +80,18 @@ def load_mat_variables(path: str,
         dict: name -> array with MATLAB's shape (e.g. (3, 17, 1, n)).
 
     Raises:
-        FileNotFoundError, KeyError (a variable is missing), ImportError
-        (a v7.3 file without ``h5py`` installed).
+        FileNotFoundError; KeyError (a variable is missing);
+        UnreadableFileError (a truncated or corrupt file, or not a MAT file).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: no such file')
-    if _is_hdf5(path):
-        try:
-            import h5py
-        except ImportError as error:
-            raise ImportError(
-                f'{path} is a MATLAB v7.3 (HDF5) file; reading it needs '
-                'h5py (pip install h5py)') from error
-        out = {}
-        with h5py.File(path, 'r') as f:
-            keys = names if names is not None else [
-                k for k in f.keys() if isinstance(f[k], h5py.Dataset)
-                and not k.startswith('#')
-            ]
-            for name in keys:
-                if name not in f:
-                    raise KeyError(f'{path}: no variable {name!r} (has '
-                                   f'{sorted(f.keys())})')
-                # h5py sees MATLAB's column-major array with reversed axes
-                out[name] = np.asarray(f[name][()]).transpose()
+    expected = 'a MATLAB file (v5/v7, or v7.3/HDF5)'
+    if read_or_raise(path, _is_hdf5, expected):
+        out, present = read_or_raise(path, lambda file: _read_hdf5_variables(file, names),
+                                     'a MATLAB v7.3 (HDF5) file')
+        missing = [name for name in names or () if name not in out]
+        if missing:
+            raise KeyError(f'{path}: no variable {missing[0]!r} (has {present})')
         return out
-    data = scipy.io.loadmat(path)
+    data = read_or_raise(path, scipy.io.loadmat, expected)
     keys = names if names is not None else [
         k for k in data if not k.startswith('__')
         and isinstance(data[k], np.ndarray) and data[k].dtype != object

@@ -13,6 +13,8 @@ from typing import List
 
 import numpy as np
 
+from metapose_plugin.engine.fileio import load_npz
+
 _NUM_JOINTS = 17
 
 
@@ -45,11 +47,13 @@ def read_pstmo_npz(path: str) -> List[dict]:
         ``keypoints`` (F, 17, 2) px, ``keypoints_3d`` (F, 17, 3) mm,
         ``valid`` (F,) bool (all True for training views), ``is_test``.
     """
-    try:
-        data = np.load(path, allow_pickle=True)['data'].item()
-    except (KeyError, ValueError, AttributeError) as error:
-        raise ValueError(f'{path}: not a P-STMO 3DHP npz (expected a '
-                         f'pickled dict under \'data\'): {error}') from error
+    expected = "a P-STMO 3DHP npz (a pickled dict under 'data')"
+    archive = load_npz(path, expected, allow_pickle=True)
+    data = archive.get('data')
+    data = data.item() if isinstance(data, np.ndarray) and data.dtype == object \
+        and data.ndim == 0 else data
+    if not isinstance(data, dict):
+        raise ValueError(f'{path}: not {expected}; fields: {sorted(archive)}')
     out = []
     for sequence, entry in data.items():
         if isinstance(entry, dict):  # test layout

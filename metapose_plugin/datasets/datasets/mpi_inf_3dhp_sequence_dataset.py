@@ -2,6 +2,7 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.logging import print_log
 from mmpose.registry import DATASETS
 
 from metapose_plugin.structures.h36m_metainfo import H36M_METAINFO
@@ -165,6 +166,11 @@ class MPIINF3DHPSequenceDataset(H36MSequenceDataset):
             if absent:
                 raise ValueError(f'{ann_file}: sequences {absent} are not in '
                                  f'the file (present: {sorted(present)})')
+            left_out = [v for v in videos if v['sequence'] not in self.sequences]
+            if left_out:
+                frames = sum(len(v['keypoints']) for v in left_out)
+                print_log(f'{ann_file}: sequences={self.sequences} left out '
+                          f'{len(left_out)} videos ({frames} frames)', logger='current')
             videos = [v for v in videos if v['sequence'] in self.sequences]
         for video in videos:
             name = video['sequence']

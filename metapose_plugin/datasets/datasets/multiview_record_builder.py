@@ -49,6 +49,7 @@ from metapose_plugin.structures.multiview.spherical_mixture_fit import (fit_heat
 from .h36m_multiview_dataset import per_view_rows, synchronised_view_groups
 from .h36m_sequence_dataset import H36MSequenceDataset
 from .multiview_record_layout import FieldSpec
+from .videopose3d_layout import read_npz_dict
 
 #: (image path, box (x_min, y_min, x_max, y_max) px, annotated 2D (K, 2) px)
 #: -> mixtures (K, M, 4) ``(pi, mu_x, mu_y, variance)`` frame pixels.
@@ -213,7 +214,7 @@ def build_h36m_records(ann_file: str,
                                  camera_param_file=camera_param_file, subjects=subjects,
                                  cameras=list(cameras), seq_len=1, lazy_init=True)
     mono_table = (None if callable(mono3d) else
-                  np.load(mono3d, allow_pickle=True)['positions_3d_cam'].item())
+                  read_npz_dict(mono3d, 'positions_3d_cam', 'a monocular 3D npz'))
     groups = list(synchronised_view_groups(reader.videos, cameras, ann_file))
     bar = ProgressBar(sum(len(views[0]['frames'][::frame_step]) for _, views, _, _ in groups)
                       ) if progress else None

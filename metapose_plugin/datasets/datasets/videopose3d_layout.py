@@ -19,12 +19,16 @@ optional trial number (``'Walking 1'``, ``'Photo'``, ``'SittingDown 2'``).
 without a number, n + 1 with ``' n'``, MMPose's ``_n``).
 
 Every problem raises :class:`ValueError` naming the file, subject, action,
-camera and field.
+camera and field (an unreadable file: ``UnreadableFileError``, a
+``ValueError`` too).
 """
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
+from metapose_plugin.engine.fileio import load_npz
 from metapose_plugin.structures.h36m_actions import canonical_action_name
 
 #: Indices of the 17 H36M joints among the 32 of ``positions_3d``
@@ -33,6 +37,9 @@ VIDEOPOSE3D_KEPT_JOINTS: Tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14,
                                             15, 17, 18, 19, 25, 26, 27)
 NUM_RAW_JOINTS = 32
 NUM_JOINTS = len(VIDEOPOSE3D_KEPT_JOINTS)
+
+#: What a file of the layout is, for error messages.
+VIDEOPOSE3D_NPZ = 'a VideoPose3D npz (data_3d_h36m.npz / data_2d_h36m_<src>.npz)'
 
 #: ``metadata['keypoints_symmetry']`` of an H36M-layout 2D file.
 H36M_SYMMETRY = ([4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16])
@@ -53,24 +60,37 @@ def split_action_key(key: str) -> Tuple[str, int]:
     return canonical_action_name(name), 1 if not trial else int(trial) + 1
 
 
-def _load_dict(path: str, field: str) -> dict:
-    """``archive[field].item()``: the pickled dict of a VideoPose3D npz."""
-    try:
-        archive = np.load(path, allow_pickle=True)
-    except (OSError, ValueError) as error:
-        raise ValueError(f'{path}: cannot read as npz ({error})') from None
-    with archive:
-        if field not in archive.files:
+def read_npz_dict(path: str, field: str, expected: str) -> dict:
+    """``archive[field].item()``: a dict pickled in a field of an npz, the
+    VideoPose3D layout (also of the multi-view monocular 3D and mixture
+    files).
+
+    Args:
+        path (str): The npz.
+        field (str): The field holding the dict.
+        expected (str): What the file should be (for the messages).
+
+    Raises:
+        ValueError: An unreadable file, no such field, or not a dict there.
+    """
+    return _dict_fields(path, (field, ), expected)[0]
+
+
+def _dict_fields(path: str, fields: Sequence[str], expected: str) -> List[dict]:
+    """The dicts pickled in ``fields`` of one npz, read once."""
+    archive = load_npz(path, f'{expected} with {list(fields)}', allow_pickle=True)
+    values = []
+    for field in fields:
+        if field not in archive:
             raise ValueError(f'{path}: no field {field!r} (fields: '
-                             f'{sorted(archive.files)}); not the VideoPose3D '
-                             'layout')
+                             f'{sorted(archive)}); not {expected}')
         value = archive[field]
-        value = value.item() if value.dtype == object and value.ndim == 0 \
-            else value
-    if not isinstance(value, dict):
-        raise ValueError(f'{path}: field {field!r} is a {type(value)}, '
-                         'expected a dict')
-    return value
+        value = value.item() if value.dtype == object and value.ndim == 0 else value
+        if not isinstance(value, dict):
+            raise ValueError(f'{path}: field {field!r} is a {type(value)}, '
+                             'expected a dict')
+        values.append(value)
+    return values
 
 
 def read_videopose3d_3d(path: str) -> Dict[str, Dict[str, np.ndarray]]:
@@ -80,7 +100,7 @@ def read_videopose3d_3d(path: str) -> Dict[str, Dict[str, np.ndarray]]:
         dict: ``{subject: {action key: (T, 17, 3) float32}}``, world
         coordinates, metres (32 joints reduced, a 17-joint file kept).
     """
-    positions = _load_dict(path, 'positions_3d')
+    positions = read_npz_dict(path, 'positions_3d', VIDEOPOSE3D_NPZ)
     out = {}
     for subject, actions in positions.items():
         if not isinstance(actions, dict):
@@ -109,7 +129,7 @@ def read_videopose3d_2d(
         tuple: ``positions_2d`` as ``{subject: {action key: [(T, 17, 2)
         float32 pixels per camera]}}`` and the ``metadata`` dict.
     """
-    metadata = _load_dict(path, 'metadata')
+    metadata, positions = _dict_fields(path, ('metadata', 'positions_2d'), VIDEOPOSE3D_NPZ)
     layout = metadata.get('layout_name')
     if layout != 'h36m' or metadata.get('num_joints', NUM_JOINTS) != \
             NUM_JOINTS:
@@ -123,7 +143,6 @@ def read_videopose3d_2d(
             list(s) for s in H36M_SYMMETRY]:
         raise ValueError(f'{path}: metadata keypoints_symmetry={symmetry!r}, '
                          f'expected {list(map(list, H36M_SYMMETRY))}')
-    positions = _load_dict(path, 'positions_2d')
     out = {}
     for subject, actions in positions.items():
         if not isinstance(actions, dict):
@@ -178,26 +197,39 @@ def pair_videopose3d_videos(
         ``subaction``, ``camera_index``, ``joints_world`` (T, 17, 3) world
         metres, ``keypoints`` (T, 17, 2) pixels.
 
+    What the filters leave out (videos, frames, which subjects or actions)
+    is logged.
+
     Raises:
-        ValueError: A selected subject, action or camera missing from either
-            file, an unknown action name, a 2D sequence shorter than its 3D
-            one, non-finite values; the message names the file, subject,
-            action, camera and field.
+        ValueError: A selected subject missing from either file, an action
+            asked for that no selected subject has, a selected camera missing
+            from a 2D entry, a 2D entry without any camera, an unknown action
+            name, a 2D sequence shorter than its 3D one, non-finite values;
+            the message names the file, subject, action, camera and field.
     """
     poses_3d = read_videopose3d_3d(file_3d)
     poses_2d, _ = read_videopose3d_2d(file_2d)
-    if subjects is None:
-        subjects = sorted(poses_3d)
+    subjects = sorted(poses_3d) if subjects is None else list(subjects)
     wanted = None if actions is None else {
         canonical_action_name(a)
         for a in actions
     }
-    videos = []
     for subject in subjects:
         for path, poses in ((file_3d, poses_3d), (file_2d, poses_2d)):
             if subject not in poses:
                 raise ValueError(f'{path}: subject {subject!r} is missing '
                                  f'(present: {sorted(poses)})')
+    if wanted is not None:
+        present = {_name(file_3d, s, k) for s in subjects for k in poses_3d[s]}
+        if wanted - present:
+            raise ValueError(f'{file_3d}: actions {sorted(wanted - present)} are missing '
+                             f'for subjects {subjects} (present: {sorted(present)})')
+    removed = _Removed(poses_3d)
+    for subject in sorted(set(poses_3d) - set(subjects)):
+        for key in poses_3d[subject]:
+            removed.add('subjects', subject, key, len(poses_2d.get(subject, {}).get(key, ())))
+    videos = []
+    for subject in subjects:
         keys_3d, keys_2d = set(poses_3d[subject]), set(poses_2d[subject])
         for path, extra in ((file_2d, keys_3d - keys_2d),
                             (file_3d, keys_2d - keys_3d)):
@@ -209,12 +241,17 @@ def pair_videopose3d_videos(
         for key in sorted(keys_3d):
             action, subaction = _split(file_3d, subject, key)
             if wanted is not None and action not in wanted:
+                removed.add('actions', subject, key, len(poses_2d[subject].get(key, ())))
                 continue
+            views = poses_2d[subject][key]
             joints = poses_3d[subject][key]
             where_3d = f'{file_3d}: positions_3d[{subject!r}][{key!r}]'
             _check_finite(joints, where_3d)
-            views = poses_2d[subject][key]
+            if not len(views):
+                raise ValueError(f'{file_2d}: positions_2d[{subject!r}][{key!r}] holds no '
+                                 'camera (expected a list of one (T, 17, 2) array per camera)')
             indices = range(len(views)) if cameras is None else cameras
+            removed.add('cameras', subject, key, len(views) - len(indices))
             for camera in indices:
                 where_2d = (f'{file_2d}: positions_2d[{subject!r}][{key!r}] '
                             f'camera {camera}')
@@ -237,7 +274,35 @@ def pair_videopose3d_videos(
                         camera_index=int(camera),
                         joints_world=joints,
                         keypoints=keypoints))
+    removed.log(file_2d, videos, dict(subjects=subjects, actions=actions, cameras=cameras))
     return videos
+
+
+class _Removed:
+    """Videos and frames that each filter (subjects, actions, cameras) left
+    out, for one log line."""
+
+    def __init__(self, poses_3d: Dict[str, Dict[str, np.ndarray]]) -> None:
+        self.poses_3d = poses_3d
+        self.counts = {name: [0, 0, set()] for name in ('subjects', 'actions', 'cameras')}
+
+    def add(self, name: str, subject: str, key: str, cameras: int) -> None:
+        """``cameras`` videos of ``subject``'s ``key`` were left out by ``name``."""
+        if cameras > 0:
+            count = self.counts[name]
+            count[0] += cameras
+            count[1] += cameras * len(self.poses_3d[subject][key])
+            count[2].add(subject if name == 'subjects' else key.split(' ')[0])
+
+    def log(self, source: str, kept: List[dict], filters: dict) -> None:
+        """Log what the filters left out (nothing when none did)."""
+        parts = [f'{name}={filters[name]} left out {videos} videos ({frames} frames; '
+                 f'{", ".join(sorted(what))})'
+                 for name, (videos, frames, what) in self.counts.items() if videos]
+        if parts:
+            frames = sum(len(v['joints_world']) for v in kept)
+            print_log(f'{source}: kept {len(kept)} videos ({frames} frames); '
+                      + '; '.join(parts), logger='current', level=logging.INFO)
 
 
 def _split(path: str, subject: str, key: str) -> Tuple[str, int]:

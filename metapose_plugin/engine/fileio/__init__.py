@@ -1,3 +1,8 @@
-from .atomic_local_backend import AtomicLocalBackend, write_atomically
+from .atomic_local_backend import AtomicLocalBackend, remove_stale_temporaries, write_atomically
+from .checked_reading import (UnreadableFileError, load_npy, load_npz, load_pickle, npz_fields,
+                              open_video, read_or_raise)
 
-__all__ = ['AtomicLocalBackend', 'write_atomically']
+__all__ = [
+    'AtomicLocalBackend', 'UnreadableFileError', 'load_npy', 'load_npz', 'load_pickle',
+    'npz_fields', 'open_video', 'read_or_raise', 'remove_stale_temporaries', 'write_atomically'
+]

@@ -120,6 +120,22 @@ def joint_errors(pred: np.ndarray, gt_relative: np.ndarray) -> np.ndarray:
     return error.astype(np.float64)
 
 
+def count_as_misses(errors: np.ndarray) -> Tuple[np.ndarray, int]:
+    """Errors of non-finite predictions made infinite: a miss for PCK and for
+    AUC at every threshold, and an infinite MPJPE for every row holding
+    one, so that the three metrics count the same joints.
+
+    Args:
+        errors (np.ndarray): Errors (N, K), mm; NaN where the prediction was
+            not finite.
+
+    Returns:
+        tuple: The errors with every non-finite value +inf, and how many.
+    """
+    bad = ~np.isfinite(errors)
+    return np.where(bad, np.inf, errors), int(bad.sum())
+
+
 def mpjpe_row(errors: np.ndarray) -> Tuple[List[float], float]:
     """MPJPE of one table row.
 

@@ -9,7 +9,8 @@ import numpy as np
 from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (
     PREDICTION_LAYOUTS, find_test_sequences, load_annot_data,
     load_predictions)
-from .mpi_inf_3dhp_eval import evaluate_sequences, joint_errors, root_relative
+from .finite_check import check_finite, check_nonfinite_mode
+from .mpi_inf_3dhp_eval import count_as_misses, evaluate_sequences, joint_errors, root_relative
 
 
 def run_name(pred_path: str, layout: str, skeleton: str) -> str:
@@ -26,8 +27,8 @@ def run_name(pred_path: str, layout: str, skeleton: str) -> str:
 def evaluate_prediction_file(gt_root: str,
                              pred_path: str,
                              layout: str,
-                             skeleton: Optional[str] = None
-                             ) -> Dict[str, dict]:
+                             skeleton: Optional[str] = None,
+                             nonfinite: str = 'error') -> Dict[str, dict]:
     """All tables of a predictions file.
 
     Args:
@@ -38,6 +39,12 @@ def evaluate_prediction_file(gt_root: str,
             sampling step, against ``annot3``).
         skeleton (str, optional): ``'annot3'`` or ``'univ_annot3'`` to
             override the layout's reference skeleton.
+        nonfinite (str): ``'error'``: a NaN or inf prediction of a valid
+            frame raises an error naming the file, sequence, step and
+            frames; ``'miss'``: such joints count as misses for PCK and AUC
+            and make MPJPE infinite (:func:`count_as_misses`), and the
+            result says how many (``nonfinite_joints``). Defaults to
+            ``'error'``.
 
     Returns:
         dict: run name (:func:`run_name`, plus ``_t<h>`` per sampling step in
@@ -47,6 +54,7 @@ def evaluate_prediction_file(gt_root: str,
     if layout not in PREDICTION_LAYOUTS:
         raise ValueError(f'unknown layout {layout!r}; expected one of '
                          f'{sorted(PREDICTION_LAYOUTS)}')
+    check_nonfinite_mode(nonfinite, 'evaluate_prediction_file')
     skeleton = skeleton or PREDICTION_LAYOUTS[layout]['skeleton']
     if skeleton not in ('annot3', 'univ_annot3'):
         raise ValueError(f'unknown skeleton {skeleton!r}; expected annot3 '
@@ -78,6 +86,11 @@ def evaluate_prediction_file(gt_root: str,
                 f'{osp.join(gt_root, sequence, "annot_data.mat")})')
         if layout == 'finepose':
             pred = pred[:, valid[sequence]]
+        if nonfinite == 'error':
+            for step, step_pred in enumerate(pred, start=1):
+                check_finite(step_pred, pred_path, f'{sequence} (sampling step {step})',
+                             np.flatnonzero(valid[sequence]),
+                             hint='--nonfinite miss counts them as misses.')
         if steps and len(pred) != len(steps):
             raise ValueError(f'{pred_path}: {sequence} has {len(pred)} '
                              f'sampling steps, {sequences[0]} has '
@@ -90,23 +103,27 @@ def evaluate_prediction_file(gt_root: str,
     name = run_name(pred_path, layout, skeleton)
     out = OrderedDict()
     for index, step in enumerate(steps, start=1):
-        errors = {s: joint_errors(p, gt[s]) for s, p in step.items()}
+        errors, misses = {}, 0
+        for sequence, pred in step.items():
+            errors[sequence], count = count_as_misses(joint_errors(pred, gt[sequence]))
+            misses += count
         result = evaluate_sequences(errors, activities)
         result['skeleton'] = skeleton
+        result['nonfinite_joints'] = misses
         key = name if layout == 'pstmo' else f'{name}_t{index}'
         out[key] = result
     return dict(out)
 
 
 def json_ready(value):
-    """``value`` with NaN replaced by None (strict JSON) and NumPy scalars
-    converted."""
+    """``value`` with NaN and inf replaced by None (strict JSON) and NumPy
+    scalars converted."""
     if isinstance(value, dict):
         return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_ready(v) for v in value]
     if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
+        return float(value) if np.isfinite(value) else None
     if isinstance(value, np.integer):
         return int(value)
     return value

@@ -9,6 +9,8 @@ from mmpose.registry import METRICS
 
 from metapose_plugin.structures.h36m_actions import H36M_ACTIONS
 
+from ..functional.finite_check import check_finite
+
 
 def _to_numpy(value, name: str) -> np.ndarray:
     if hasattr(value, 'detach'):
@@ -51,7 +53,8 @@ class H36MMetric(BaseMetric):
     ``P1/<Action>``, ``P2/<Action>``. P2 aligns the prediction to the
     ground truth with the best similarity transform (scale, proper rotation,
     translation), MMPose's ``compute_similarity_transform``. Every joint
-    counts, the root included.
+    counts, the root included. A prediction with NaN or inf is an error
+    naming the sample.
 
     The keys have no prefix (``default_prefix = None``) so that
     ``save_best='P1'`` works. ``process`` keeps per-sample errors only;
@@ -85,12 +88,20 @@ class H36MMetric(BaseMetric):
                 raise ValueError(
                     f'H36MMetric: prediction {pred.shape} and lifting_target '
                     f'{gt.shape} differ in shape (sample {index})')
+            check_finite(pred, 'H36MMetric', f'data sample {index} ({sample["action"]}, '
+                         f'{sample.get("img_path", "no img_path")})')
             p1, p2 = pose_errors_mm(pred, gt)
             self.results.append(
                 dict(action=str(sample['action']), p1=p1, p2=p2))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """P1/P2 (mean of action means), frame means and the action table."""
+        return self.action_means(results, type(self).__name__)
+
+    def action_means(self, results: List[dict], title: str) -> Dict[str, float]:
+        """The keys of the class docstring from per-sample records (``action``,
+        ``p1``, ``p2`` in mm); the per-action table is logged under
+        ``title``, which says what the numbers are."""
         per_action: Dict[str, List[dict]] = {}
         for record in results:
             per_action.setdefault(record['action'], []).append(record)
@@ -111,12 +122,13 @@ class H36MMetric(BaseMetric):
         for action, values in table.items():
             metrics[f'P1/{action}'] = values['p1']
             metrics[f'P2/{action}'] = values['p2']
-        print_log(self._format_table(table, per_action, metrics),
+        print_log(self._format_table(table, per_action, metrics, title),
                   logger='current')
         return dict(metrics)
 
-    def _format_table(self, table: Dict[str, dict], per_action: Dict[str, list],
-                      metrics: Dict[str, float]) -> str:
+    @staticmethod
+    def _format_table(table: Dict[str, dict], per_action: Dict[str, list],
+                      metrics: Dict[str, float], title: str) -> str:
         lines = [f'{"action":<14}{"frames":>8}{"P1 (mm)":>10}{"P2 (mm)":>10}']
         for action, values in table.items():
             lines.append(f'{action:<14}{len(per_action[action]):>8}'
@@ -127,4 +139,4 @@ class H36MMetric(BaseMetric):
         lines.append(f'{"mean/frame":<14}{frames:>8}'
                      f'{metrics["P1_frames"]:>10.2f}'
                      f'{metrics["P2_frames"]:>10.2f}')
-        return f'{type(self).__name__}\n' + '\n'.join(lines)
+        return f'{title}\n' + '\n'.join(lines)

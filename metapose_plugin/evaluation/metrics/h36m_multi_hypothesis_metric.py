@@ -10,12 +10,20 @@ from mmpose.registry import METRICS
 from metapose_plugin.structures.h36m_cameras import camera_intrinsics
 from metapose_plugin.structures.hypothesis_aggregation import hypothesis_errors, joint_errors
 
+from ..functional.finite_check import check_finite
 from .h36m_sequence_metric import H36MSequenceMetric
 
 #: Reported names of the aggregations; the oracles use the 3D ground truth.
 METHOD_NAMES = {'P-Agg': 'P-Agg', 'J-Agg': 'J-Agg', 'J-Best': 'J-Best(oracle)',
                 'P-Best': 'P-Best(oracle)'}
 P_BEST_POOLS = ('sample', 'batch')
+#: Title of each aggregation's logged per-action table.
+TABLE_TITLES = {
+    'P-Agg': 'P-Agg: mean of the hypotheses',
+    'J-Agg': 'J-Agg: per joint, the hypothesis whose reprojection is closest to the input 2D',
+    'J-Best': 'J-Best (oracle): per joint, the hypothesis closest to the 3D ground truth',
+    'P-Best': 'P-Best (oracle): the hypothesis with the lowest error against the 3D ground '
+              'truth'}
 
 
 @METRICS.register_module()
@@ -79,6 +87,10 @@ class H36MMultiHypothesisMetric(H36MSequenceMetric):
             targets.append(gt - gt[:, self.root_index:self.root_index + 1])
             real.append(~torch.as_tensor(np.asarray(
                 sample.get('target_pad_mask', np.zeros(gt.shape[0], bool)), bool).reshape(-1)))
+            check_finite(hyps[-1].numpy()[:, real[-1].numpy()], type(self).__name__,
+                         f'data sample {index} ({sample["subject"]} {sample["action"]} camera '
+                         f'{sample["camera_id"]}, pred_instances.hypotheses)',
+                         np.asarray(sample['target_frame_ids']).reshape(-1)[real[-1].numpy()])
             cams.append(self._camera(data_batch, sample, index) if self.j_agg else None)
         methods = [self._errors(h, t, c, align) for h, t, c in zip(hyps, targets, cams)
                    for align in (False, True)]
@@ -140,12 +152,17 @@ class H36MMultiHypothesisMetric(H36MSequenceMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Headline metrics, then ``P1/<name>``, ``P2/<name>`` and their
         per-action and per-frame means for each aggregation."""
-        metrics = super().compute_metrics(results)
+        prefix = f'{type(self).__name__}: '
+        metrics = self.action_means(
+            self.unique_frames(results),
+            prefix + "headline P1/P2, the model's prediction (pred_instances.keypoints)")
         names = list(results[0].get('methods', {})) if results else []
+        titles = {METHOD_NAMES[method]: title for method, title in TABLE_TITLES.items()}
         for name in names:
             records = [dict(record, p1=record['methods'][name][0],
                             p2=record['methods'][name][1]) for record in results]
-            for key, value in super().compute_metrics(records).items():
+            for key, value in self.action_means(self.unique_frames(records),
+                                                prefix + titles[name]).items():
                 protocol, _, rest = key.partition('/')
                 if rest:
                     metrics[f'{protocol}/{name}/{rest}'] = value

@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmpose.registry import METRICS
 
+from ..functional.finite_check import check_finite
 from .h36m_metric import H36MMetric, pose_errors_mm
 
 #: Metainfo every data sample must carry (``H36MSequenceDataset`` keys;
@@ -35,6 +36,9 @@ class H36MSequenceMetric(H36MMetric):
       ``'test_chunks'``) is kept once, from the window whose first target
       frame comes first, keyed by (subject, action, subaction, camera,
       frame). The FinePOSE reference counts both defects.
+
+    A real frame predicted with NaN or inf is an error naming the sample and
+    the frames.
 
     Records are small arrays per sample; ``compute_metrics`` sees those of
     every rank (:class:`mmengine.evaluator.BaseMetric`).
@@ -92,6 +96,10 @@ class H36MSequenceMetric(H36MMetric):
             real = ~np.asarray(
                 sample.get('target_pad_mask', np.zeros(len(gt), bool)),
                 bool).reshape(-1)
+            check_finite(pred[real], type(self).__name__,
+                         f'data sample {index} ({sample["subject"]} {sample["action"]} '
+                         f'subaction {sample["subaction"]} camera {sample["camera_id"]})',
+                         frame_ids[real])
             if self.root_index is not None:
                 pred = pred - pred[:, self.root_index:self.root_index + 1]
                 gt = gt - gt[:, self.root_index:self.root_index + 1]
@@ -111,6 +119,12 @@ class H36MSequenceMetric(H36MMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Keep each (video, frame) once, then :class:`H36MMetric`'s
         aggregation."""
+        return self.action_means(self.unique_frames(results), type(self).__name__)
+
+    @staticmethod
+    def unique_frames(results: List[dict]) -> List[dict]:
+        """One record (``action``, ``p1``, ``p2``) per (video, frame), from
+        the window whose first target frame comes first."""
         frames: Dict[tuple, dict] = {}
         for record in sorted(results, key=lambda r: (r['video'], r['order'])):
             for frame, p1, p2 in zip(record['frames'], record['p1'],
@@ -118,4 +132,4 @@ class H36MSequenceMetric(H36MMetric):
                 frames.setdefault((record['video'], int(frame)),
                                   dict(action=record['video'][1], p1=p1,
                                        p2=p2))
-        return super().compute_metrics(list(frames.values()))
+        return list(frames.values())

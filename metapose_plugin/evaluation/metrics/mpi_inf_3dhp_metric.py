@@ -14,9 +14,10 @@ from metapose_plugin.datasets.datasets.mpi_inf_3dhp_mat_layout import (PREDICTIO
 from metapose_plugin.structures.mpi_inf_3dhp_joints import (JOINT_ORDERS, MPI_INF_3DHP_JOINT_NAMES,
                                                             from_joint_order)
 
+from ..functional.finite_check import check_finite, check_nonfinite_mode
 from ..functional.mpi_inf_3dhp_eval import (MPM16_PCK_JOINT_GROUPS, PCK_JOINT_GROUPS,
-                                            evaluate_sequences, format_tables, joint_errors,
-                                            root_relative)
+                                            count_as_misses, evaluate_sequences, format_tables,
+                                            joint_errors, root_relative)
 from ..functional.mpi_inf_3dhp_file_eval import json_ready
 
 
@@ -95,6 +96,11 @@ class MPIINF3DHPMetric(BaseMetric):
             the MATLAB drivers and the tool). Defaults to None.
         pred_layout (str): ``'pstmo'`` or ``'finepose'``. Defaults to
             ``'pstmo'``.
+        nonfinite (str): ``'error'``: a NaN or inf prediction of a valid frame
+            raises an error naming the sample, sequence and frames;
+            ``'miss'``: its joints count as misses for PCK and AUC and make
+            MPJPE infinite, so that the three count the same joints (the
+            number is logged). Defaults to ``'error'``.
         collect_device (str): See :class:`mmengine.evaluator.BaseMetric`.
         prefix (str, optional): Prefix of the keys. Defaults to None.
     """
@@ -108,9 +114,11 @@ class MPIINF3DHPMetric(BaseMetric):
                  skeleton: str = 'univ_annot3',
                  outfile_prefix: Optional[str] = None,
                  pred_layout: str = 'pstmo',
+                 nonfinite: str = 'error',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.nonfinite = check_nonfinite_mode(nonfinite, 'MPIINF3DHPMetric')
         if joint_order not in JOINT_ORDERS:
             raise ValueError(f'MPIINF3DHPMetric: unknown joint_order '
                              f'{joint_order!r}; expected one of '
@@ -174,6 +182,11 @@ class MPIINF3DHPMetric(BaseMetric):
                                                  dtype=bool))
                 pred, gt, frame_ids = pred[keep], gt[keep], frame_ids[keep]
                 valid, activity = valid[keep], activity[keep]
+            if self.nonfinite == 'error':
+                check_finite(pred[valid.astype(bool)], 'MPIINF3DHPMetric',
+                             f'data sample {index} (sequence {sample["sequence"]})',
+                             frame_ids[valid.astype(bool)],
+                             hint="nonfinite='miss' counts them as misses.")
             if self.joint_order != self.table_order:
                 pred = from_joint_order(pred, self.joint_order)
                 gt = from_joint_order(gt, self.joint_order)
@@ -211,24 +224,28 @@ class MPIINF3DHPMetric(BaseMetric):
             key=lambda s: (0, int(s[2:]), '')
             if s.startswith('TS') and s[2:].isdigit() else (1, 0, s))
         errors, activities = OrderedDict(), OrderedDict()
+        misses = 0
         for sequence in sequences:
             records = [frames[sequence][i] for i in sorted(frames[sequence])]
             records = [r for r in records if r['valid']]
             if not records:
                 continue
-            errors[sequence] = joint_errors(
+            errors[sequence], count = count_as_misses(joint_errors(
                 np.stack([r['pred'] for r in records]),
-                np.stack([r['gt'] for r in records]))
+                np.stack([r['gt'] for r in records])))
+            misses += count
             activities[sequence] = np.array([r['activity'] for r in records])
         if not errors:
             raise ValueError('MPIINF3DHPMetric: no valid frame was predicted')
         result = evaluate_sequences(errors, activities, self.joint_groups)
         result['skeleton'] = self.skeleton
+        result['nonfinite_joints'] = misses
         protocol = 'official 14/17 joints' if self.table_order != 'mpm16' \
             else 'MPM 16 joints, 13 PCK joints: NOT the official protocol'
         print_log(
             f'MPIINF3DHPMetric (reference {self.skeleton}, {protocol}, '
-            f'valid frames {dict(zip(errors, result["n_valid"]))})\n' +
+            f'valid frames {dict(zip(errors, result["n_valid"]))}, non-finite joints '
+            f'counted as misses {misses})\n' +
             format_tables(result, self.joint_names),
             logger='current')
         if self.outfile_prefix:

@@ -6,6 +6,8 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmpose.registry import METRICS
 
+from ..functional.finite_check import check_finite
+
 
 def _array(value, name: str, index: int, ndim: int = 3) -> np.ndarray:
     """``value`` as an array of ``ndim`` axes ((F, K, d) or masks (F, K)),
@@ -39,7 +41,8 @@ class MPMCompletionMetric(BaseMetric):
     every joint, masked or given, as the reference does; its 3D number then
     compares the composite (ground truth where visible), so the error of
     the masked joints is diluted by K / (masked joints). Keys per manner:
-    ``<name>/manner<m>`` (tube masks only).
+    ``<name>/manner<m>`` (tube masks only). A prediction with NaN or inf is
+    an error naming the sample.
 
     Inputs per data sample: ``pred_instances`` from
     :meth:`MPMMaskedPoseModel.predict` (``pose2d``, ``lift``, ``pose3d``,
@@ -69,6 +72,12 @@ class MPMCompletionMetric(BaseMetric):
             pred = sample.get('pred_instances', {})
             labels = sample.get('gt_instance_labels', {})
             record = {}
+            name = ' '.join(str(sample[k]) for k in ('subject', 'action', 'camera_id')
+                            if k in sample)
+            for task in ('pose2d', 'lift', 'pose3d'):
+                if task in pred:
+                    check_finite(_array(pred[task], task, index), 'MPMCompletionMetric',
+                                 f'data sample {index} ({name or "no metainfo"}, {task})')
             if 'pose2d' in pred:
                 gt = _array(labels['keypoint_labels'], 'keypoint_labels', index)
                 err = np.linalg.norm(_array(pred['pose2d'], 'pose2d', index) - gt, axis=-1)

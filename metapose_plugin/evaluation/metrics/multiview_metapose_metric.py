@@ -7,6 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpose.registry import METRICS
 
+from ..functional.finite_check import check_finite
 from ..functional.multiview_metrics import PCK_THRESHOLD, solution_metrics
 
 
@@ -51,6 +52,9 @@ class MultiViewMetaPoseMetric(BaseMetric):
                 raise ValueError(f'MultiViewMetaPoseMetric: data sample {index} needs '
                                  'pred_instances and gt_instance_labels.pose3d')
             pose = torch.as_tensor(pred['keypoints']).double().reshape(1, -1, 3)
+            check_finite(pose.numpy(), 'MultiViewMetaPoseMetric',
+                         f'data sample {index} ({sample.get("subject", "")} '
+                         f'{sample.get("action", "")} frame {sample.get("frame", "?")})')
             rot0 = torch.as_tensor(pred['rot0']).double().reshape(1, 3, 3)
             gt = torch.as_tensor(labels['pose3d']).double().reshape(1, -1, 3)
             gt_cam0 = torch.as_tensor(labels['pose3d_cam0']).double().reshape(1, -1, 3)

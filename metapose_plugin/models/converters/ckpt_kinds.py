@@ -18,6 +18,7 @@ from typing import Callable, Dict, Iterable, Optional
 
 import torch
 
+from metapose_plugin.engine.fileio import UnreadableFileError, read_or_raise
 from metapose_plugin.models.converters.multiview_tf_ckpt_convert import load_tf_checkpoint
 
 CONVERTER_MODULES = (
@@ -63,6 +64,17 @@ def detect_checkpoint_kind(keys: Iterable[str]) -> Optional[str]:
     return None
 
 
+def _torch_load_trusted(path: str):
+    """``torch.load`` on the CPU, tensors only first, in full (with a warning)
+    if the file pickles more than tensors."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError:
+        warnings.warn(f'{path}: the checkpoint pickles more than tensors; loading it in full '
+                      '(weights_only=False)')
+        return torch.load(path, map_location='cpu', weights_only=False)
+
+
 def load_reference_checkpoint(path: str) -> dict:
     """Load a reference checkpoint: a TensorFlow checkpoint (``path`` is its
     prefix, or its ``.index`` file) as a dict of NumPy arrays, anything else
@@ -81,12 +93,9 @@ def load_reference_checkpoint(path: str) -> dict:
     prefix = path[:-len('.index')] if path.endswith('.index') else path
     if osp.isfile(prefix + '.index'):
         return load_tf_checkpoint(prefix)
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
-        warnings.warn(f'{path}: the checkpoint pickles more than tensors; loading it in full '
-                      '(weights_only=False)')
-        checkpoint = torch.load(path, map_location='cpu', weights_only=False)
+    checkpoint = read_or_raise(path, _torch_load_trusted,
+                               'a reference checkpoint (a file written by torch.save)')
     if not isinstance(checkpoint, dict):
-        raise ValueError(f'{path}: expected a dict checkpoint, got {type(checkpoint).__name__}')
+        raise UnreadableFileError(
+            f'{path}: expected a dict checkpoint, got {type(checkpoint).__name__}')
     return checkpoint

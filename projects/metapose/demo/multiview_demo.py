@@ -20,10 +20,14 @@ either
   lifter, any unit); mixtures then come from the keypoints
   (:func:`mixture_from_keypoints`).
 
-Without a monocular estimate the initialisation is the 2D pose at zero
-depth, which stage 1 must then lift alone (weaker). The stage-1 solver runs
-on all frames in one batch and, with ``--checkpoint`` and ``--config``, the
-trained stage 2 after it.
+**A monocular estimate is needed** (``mono3d`` in the keypoint files, or
+``--lifter`` for media): without one the initialisation is the 2D pose at
+zero depth, from which stage 1 does not move the depth (every joint stays at
+the same depth: a flat, wrong pose). A result whose joints all share one
+depth is refused (non-zero exit status, the reason on stderr); when only some
+frames are flat, the demo warns and marks them in the JSON
+(``degenerate``). The stage-1 solver runs on all frames in one batch and,
+with ``--checkpoint`` and ``--config``, the trained stage 2 after it.
 It writes ``<out>/multiview_metapose.json`` (per frame: ``pose`` (17, 3) in
 view 0's weak frame, bbox units of view 0; per view ``rotation``, ``scale``,
 ``shift``; ``objective``, the stage-1 negative log-likelihood) and
@@ -37,7 +41,9 @@ Usage::
         [--config CFG --checkpoint CKPT] [--device cpu]
 
 Bad input (fewer than 2 views, different frame counts, NaN keypoints, bad
-mixtures) stops with a message naming the view, frame and field.
+mixtures, an unreadable keypoint file or video, a checkpoint that does not
+fit the stage-2 config) stops with a message naming the file, view, frame
+and field.
 """
 import argparse
 import glob
@@ -45,11 +51,15 @@ import json
 import os
 import os.path as osp
 import re
+import sys
 
 import numpy as np
 import torch
 
 from metapose_plugin.apis.inferencers.lifter_inputs import to_h36m
+from metapose_plugin.engine.fileio import load_npz, open_video
+from metapose_plugin.engine.runner import (check_state_dict_keys, checkpoint_state_dict,
+                                           read_checkpoint)
 from metapose_plugin.models.pose_estimators.multiview_metapose_s1_solver import \
     MultiViewMetaPoseS1Solver
 from metapose_plugin.structures.multiview.multiview_geometry import (H36M_BONES, bbox_origin_size,
@@ -73,10 +83,10 @@ def read_views(folder: str):
                    key=lambda p: int(re.findall(r'view_(\d+)\.npz$', p)[0]))
     views = []
     for path in paths:
-        with np.load(path) as data:
-            if 'keypoints' not in data:
-                raise ValueError(f'{path}: field keypoints is missing')
-            view = {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
+        data = load_npz(path, 'a keypoint npz (keypoints, optional scores and mono3d)')
+        if 'keypoints' not in data:
+            raise ValueError(f'{path}: field keypoints is missing')
+        view = {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}
         if view['keypoints'].ndim != 3 or view['keypoints'].shape[1:] != (17, 2):
             raise ValueError(f'{path}: field keypoints has shape {view["keypoints"].shape}, '
                              'expected (T, 17, 2)')
@@ -168,6 +178,9 @@ def read_media_views(folder: str, args) -> list:
     """Run the 2D model (and the lifter) on every view of ``folder``."""
     from mmpose.apis.inferencers import Pose2DInferencer, Pose3DInferencer
     paths = media_views(folder)
+    for path in paths:
+        if not osp.isdir(path):
+            open_video(path)  # an unreadable video is an error naming it
     inferencer = Pose2DInferencer(args.pose2d, args.pose2d_weights, device=args.device,
                                   det_model=args.det_model, det_weights=args.det_weights)
     views = [detect_view(inferencer, path, args.sigma, args.max_frames) for path in paths]
@@ -221,17 +234,35 @@ def solve(mixtures, mono, config=None, checkpoint=None, device='cpu'):
     result['objective'] = out['loss'][-1]
     if checkpoint:
         from mmengine.config import Config
-        from mmengine.runner import load_checkpoint
+        from mmengine.runner.checkpoint import _load_checkpoint_to_model
         from mmpose.registry import MODELS
         cfg = Config.fromfile(config)
         model = MODELS.build(cfg.model).to(device)
-        load_checkpoint(model, checkpoint, map_location=device)
+        state = read_checkpoint(checkpoint, map_location=device)
+        check_state_dict_keys(model, checkpoint_state_dict(state), checkpoint)
+        _load_checkpoint_to_model(model, state)
         x_init = pack_solution(*(out[k][0] for k in ('pose', 'rot', 'scale', 'shift')))
         solved = model.solve(x_init.to(model.dtype), pack_task(mixtures).to(model.dtype))
         sol = unpack_solution(solved['x_opt'], mixtures.shape[1], 17)
         result = dict(pose=sol.pose, rot=sol.rot, scale=sol.scale, shift=sol.shift,
                       objective=solved['vals'])
     return {k: v.detach().cpu().double().numpy() for k, v in result.items()}
+
+
+def flat_frames(poses: np.ndarray, rel_tol: float = 1e-6) -> np.ndarray:
+    """Frames whose joints all share one depth (a degenerate solution).
+
+    Args:
+        poses (np.ndarray): (T, K, 3) in view 0's weak frame.
+        rel_tol (float): Depth spread, relative to the 2D spread, below which
+            a frame is flat.
+
+    Returns:
+        np.ndarray: (T,) bool.
+    """
+    depth = np.ptp(poses[..., 2], axis=-1)
+    extent = np.ptp(poses[..., :2], axis=-2).max(axis=-1)
+    return depth <= rel_tol * np.maximum(extent, 1e-12)
 
 
 def plot(pose: np.ndarray, path: str) -> None:
@@ -282,13 +313,25 @@ def main() -> None:
         parser.error(str(err))
     mixtures, mono = prepare(views, args.sigma)
     result = solve(mixtures, mono, args.config, args.checkpoint, args.device)
+    flat = flat_frames(result['pose'])
+    reason = ('every joint at the same depth: ' + (
+        'no view has a monocular 3D estimate (mono3d in view_<i>.npz, or --lifter for '
+        'media), and stage 1 does not lift a zero-depth initialisation'
+        if all('mono3d' not in v for v in views) else 'the solver did not recover depth'))
+    if flat.all():
+        sys.exit(f'multiview_demo: refused, the solution is degenerate ({reason})')
+    if flat.any():
+        print(f'WARNING: frames {np.flatnonzero(flat).tolist()} are degenerate ({reason}); '
+              'marked "degenerate" in the JSON', file=sys.stderr)
     os.makedirs(args.out_dir, exist_ok=True)
     frames = [dict(frame=t, pose=result['pose'][t].round(6).tolist(),
                    objective=float(result['objective'][t]),
                    views=[dict(rotation=result['rot'][t, v].round(6).tolist(),
                                scale=float(result['scale'][t, v]),
                                shift=result['shift'][t, v].round(6).tolist())
-                          for v in range(len(views))]) for t in range(len(result['pose']))]
+                          for v in range(len(views))],
+                   **(dict(degenerate=reason) if flat[t] else {}))
+              for t in range(len(result['pose']))]
     with open(osp.join(args.out_dir, 'multiview_metapose.json'), 'w') as file:
         json.dump(dict(units='bbox units of view 0', joints='h36m-17', frames=frames), file)
     plot(result['pose'][0], osp.join(args.out_dir, 'pose3d_frame0.png'))

@@ -104,7 +104,8 @@ def test_json_errors_name_the_file_frame_and_field(tmp_path):
     with pytest.raises(ValueError, match=r'frame 0, instance 0: keypoint_scores has shape'):
         read_keypoint_file(_write_json(tmp_path / 'm.json', mismatched), 'coco', (640, 480), 25)
     (tmp_path / 'garbage.json').write_text('{not json')
-    with pytest.raises(ValueError, match='garbage.json: not a readable JSON file'):
+    with pytest.raises(ValueError,
+                       match="garbage.json: cannot be read as MMPose's 2D prediction JSON"):
         read_keypoint_file(str(tmp_path / 'garbage.json'), 'coco', (640, 480), 25)
     with pytest.raises(ValueError, match=r"npz.npz: image_size=\(320, 240\) given, but the "
                        r'file says \[640 480\]'):
@@ -112,5 +113,5 @@ def test_json_errors_name_the_file_frame_and_field(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.json'):
         read_keypoint_file(str(tmp_path / 'missing.json'))
     (tmp_path / 'truncated.npz').write_bytes(b'PK\x03\x04 truncated')
-    with pytest.raises(ValueError, match='truncated.npz: not a readable npz file'):
+    with pytest.raises(ValueError, match='truncated.npz: cannot be read as a 2D keypoint npz'):
         read_keypoint_file(str(tmp_path / 'truncated.npz'))

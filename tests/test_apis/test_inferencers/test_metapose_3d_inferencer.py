@@ -6,9 +6,13 @@ import cv2
 import mmengine
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmpose.registry import MODELS
 
 from metapose_plugin.apis import MetaPose3DInferencer
+from metapose_plugin.engine import CheckpointMismatchError, UnreadableFileError
 
 from ..conftest import CAPF_TINY, METAPOSE_TINY, VIDEO, tiny_pose2d_config
 from ..test_bvh_export import check_against_input
@@ -153,7 +157,7 @@ def test_bad_inputs(tmp_path):
         next(inferencer(str(tmp_path / 'missing.mp4')))
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(b'not a video' * 10)
-    with pytest.raises(ValueError, match='cannot read video .*broken.mp4'):
+    with pytest.raises(UnreadableFileError, match=rf'{broken}: cannot be read as a video'):
         next(inferencer(str(broken)))
     empty = tmp_path / 'empty'
     empty.mkdir()
@@ -187,6 +191,26 @@ def test_metapose_action_prompts():
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match='unknown action'):
         next(inferencer(frames, action='Juggling'))
+
+
+def test_lifter_checkpoint_is_checked(shared_checkpoints, tmp_path):
+    """A checkpoint of another lifter (here MetaPose's into CA-PF's config)
+    or a truncated one stops the set-up, naming the file."""
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        metapose = MODELS.build(Config.fromfile(METAPOSE_TINY).model)
+    other = tmp_path / 'metapose.pth'
+    torch.save(dict(state_dict=metapose.state_dict()), other)
+    with pytest.raises(CheckpointMismatchError, match=rf'{other} does not fit the model '
+                       r'ContextPoseLifter: \d+ missing keys \(neck\..*unexpected keys'):
+        _inferencer(pose3d_weights=str(other))
+    truncated = tmp_path / 'truncated.pth'
+    data = open(shared_checkpoints[1], 'rb').read()
+    truncated.write_bytes(data[:len(data) // 2])
+    with pytest.raises(UnreadableFileError, match=rf'{truncated}: cannot be read as a PyTorch '
+                       'checkpoint'):
+        _inferencer(pose3d_weights=str(truncated))
+    # the right checkpoint loads
+    assert _inferencer(pose3d_weights=shared_checkpoints[1]).model is not None
 
 
 def test_export_bvh_beside_the_json(shared_checkpoints, tmp_path):

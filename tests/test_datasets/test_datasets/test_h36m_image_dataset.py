@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from metapose_plugin.datasets import H36MImageDataset
+from metapose_plugin.engine.fileio import UnreadableFileError
 from metapose_plugin.structures import H36M_ACTIONS
 
 W, H = 1000, 1002  # frame size of the sample's camera 0 frames
@@ -272,3 +273,28 @@ def test_bad_images(tmp_path, pkl_cfg, pkl_records, make_pipeline):
     second.write_bytes(b'not an image at all')
     with pytest.raises(ValueError, match=r'sample 1: cannot decode'):
         dataset[1]
+
+
+@pytest.mark.parametrize('layout, name, expected', [
+    ('pkl', 'labels.pkl', 'a CA-PF / H36M-Toolbox annotation pickle'),
+    ('npz', 'test_h36m_body3d.npz', "MMPose's Human3.6M annotation npz"),
+    ('npz', 'cameras.pkl', "MMPose's Human3.6M cameras.pkl"),
+    ('npz', 'test_h36m_2d_detection.npy', 'a 2D detection .npy')])
+def test_truncated_files_are_named(tmp_path, npz_cfg, pkl_cfg, layout, name, expected):
+    cfg = (pkl_cfg if layout == 'pkl' else npz_cfg)(keypoint_2d_src='cpn' if name.endswith(
+        '.npy') else 'gt')
+    shutil.copytree(cfg['data_root'], tmp_path / 'root')
+    path = tmp_path / 'root' / name
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    with pytest.raises(UnreadableFileError, match=rf'{path}: cannot be read as {expected}'):
+        H36MImageDataset(**dict(cfg, data_root=str(tmp_path / 'root')))
+
+
+def test_filters_say_what_they_left_out(npz_cfg, monkeypatch):
+    from metapose_plugin.datasets.datasets import h36m_image_dataset
+    logged = []
+    monkeypatch.setattr(h36m_image_dataset, 'print_log', lambda msg, **kw: logged.append(msg))
+    H36MImageDataset(**npz_cfg(subjects=['S5', 'S7', 'S8'], stride=2))
+    # frames 1 (S1), 2061, 396, 26: S1 goes, then the stride keeps 2061 of the rest
+    [line] = [m for m in logged if 'left out' in m]
+    assert line.endswith("records left out by subjects=['S5', 'S7', 'S8']: 1, stride=2: 2")

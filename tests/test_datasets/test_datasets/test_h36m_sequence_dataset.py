@@ -9,6 +9,7 @@ from metapose_plugin.datasets.samples.h36m_sequence_sample import (DEFAULT_SEQUE
                                                                    make_videopose3d_sample,
                                                                    videopose3d_metadata,
                                                                    write_mmpose_layout)
+from metapose_plugin.engine.fileio import UnreadableFileError
 from metapose_plugin.structures.h36m_cameras import project_to_2d
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -325,3 +326,65 @@ def test_shipped_sample_is_the_generator_output():
                 np.testing.assert_allclose(
                     np.asarray(value), np.asarray(expected[name][subject][key]),
                     atol=1e-4)
+
+
+def test_asked_for_and_absent_is_an_error(tmp_path):
+    """The issue's cases: a subject whose 2D entries hold no camera, and an
+    action without cameras, no longer vanish from the windows."""
+    sequences = (('S9', 'Walking', 30), ('S9', 'Photo 1', 30), ('S11', 'Walking', 30))
+    positions_3d, gt, _ = make_videopose3d_sample(sequences, seed=1)
+    files = dict(data_root=str(tmp_path), ann_file='3d.npz', keypoint_2d_file='2d.npz')
+    np.savez(tmp_path / '3d.npz', positions_3d=positions_3d)
+
+    def write_2d(positions_2d):
+        np.savez(tmp_path / '2d.npz', positions_2d=positions_2d, metadata=videopose3d_metadata())
+
+    write_2d(dict(gt, S11={action: [] for action in gt['S11']}))
+    with pytest.raises(ValueError, match=r"2d\.npz: positions_2d\['S11'\]\['Walking'\] holds "
+                       'no camera'):
+        H36MSequenceDataset(subjects=['S9', 'S11'], **files)
+    write_2d(dict(gt, S9=dict(gt['S9'], **{'Photo 1': []})))
+    with pytest.raises(ValueError, match=r"positions_2d\['S9'\]\['Photo 1'\] holds no camera"):
+        H36MSequenceDataset(**files)
+    write_2d(gt)
+    assert len(H36MSequenceDataset(subjects=['S9', 'S11'], **files).videos) == 12
+    with pytest.raises(ValueError, match=r"3d\.npz: actions \['Eating'\] are missing for "
+                       r"subjects \['S11', 'S9'\]"):
+        H36MSequenceDataset(actions=['Walking', 'Eating'], **files)
+
+
+def test_mmpose_layout_asked_for_and_absent(tmp_path):
+    paths = write_mmpose_layout(
+        str(tmp_path), osp.join(SAMPLE, 'data_3d_h36m.npz'),
+        osp.join(SAMPLE, 'data_2d_h36m_gt.npz'))
+    data = dict(np.load(paths['test']))
+    keep = np.array(['.54138969_' in str(name) for name in data['imgname']])
+    np.savez(paths['test'], **{k: v[keep] for k, v in data.items()})
+    files = dict(ann_file=paths['test'], camera_param_file=paths['cameras'])
+    with pytest.raises(ValueError, match=r"cameras \[1\] are missing \(present: \[0\]\)"):
+        H36MSequenceDataset(cameras=[0, 1], **files)
+    with pytest.raises(ValueError, match=r"actions \['Eating'\] are missing"):
+        H36MSequenceDataset(actions=['Eating'], **files)
+
+
+def test_filters_say_what_they_left_out(monkeypatch):
+    from metapose_plugin.datasets.datasets import videopose3d_layout
+    logged = []
+    monkeypatch.setattr(videopose3d_layout, 'print_log', lambda msg, **kw: logged.append(msg))
+    dataset = _dataset(subjects=['S9'], cameras=[0, 1])
+    assert len(logged) == 1, logged
+    kept = sum(len(v['keypoints']) for v in dataset.videos)
+    assert f'kept {len(dataset.videos)} videos ({kept} frames)' in logged[0]
+    assert "subjects=['S9'] left out" in logged[0] and 'S1, S11, S5' in logged[0]
+    assert 'cameras=[0, 1] left out' in logged[0]
+
+
+@pytest.mark.parametrize('name', ['data_3d_h36m.npz', 'data_2d_h36m_gt.npz'])
+def test_truncated_npz_is_named(tmp_path, name):
+    """Used to be ``zipfile.BadZipFile: File is not a zip file``."""
+    for file in ('data_3d_h36m.npz', 'data_2d_h36m_gt.npz'):
+        data = open(osp.join(SAMPLE, file), 'rb').read()
+        (tmp_path / file).write_bytes(data[:len(data) // 2] if file == name else data)
+    with pytest.raises(UnreadableFileError, match=rf'{tmp_path / name}: cannot be read as '
+                       r"(a Human3\.6M npz|a VideoPose3D npz).*\(BadZipFile"):
+        _dataset(data_root=str(tmp_path))

@@ -25,6 +25,7 @@ from metapose_plugin.datasets.datasets.multiview_record_builder import (MMPoseHe
                                                                         pre_record_fields)
 from metapose_plugin.datasets.datasets.multiview_record_layout import read_records, write_records
 from metapose_plugin.datasets.samples.h36m_sequence_sample import write_mmpose_layout
+from metapose_plugin.engine.fileio import UnreadableFileError
 from metapose_plugin.evaluation.functional.multiview_metrics import solution_metrics
 from metapose_plugin.structures.h36m_cameras import world_to_camera
 
@@ -120,6 +121,16 @@ def test_wrong_calibration_names_the_camera_and_frame(layout, tmp_path):
                                          'field part'):
         build_h36m_records(layout['test'], bad, RenderedHeatmaps(), layout['mono3d'],
                            frame_step=50, progress=False)
+
+
+def test_truncated_monocular_file_is_named(layout, tmp_path):
+    data = open(layout['mono3d'], 'rb').read()
+    truncated = tmp_path / 'mono3d.npz'
+    truncated.write_bytes(data[:len(data) // 2])
+    with pytest.raises(UnreadableFileError, match=rf'{truncated}: cannot be read as a '
+                       'monocular 3D npz'):
+        build_h36m_records(layout['test'], layout['cameras'], RenderedHeatmaps(),
+                           str(truncated), frame_step=50, progress=False)
 
 
 def test_command_line_writes_a_record_folder(layout, tmp_path, monkeypatch, capsys):

@@ -121,6 +121,11 @@ def test_bad_inputs():
         metric.process({}, [_sample(gt[:, :2], gt, 'Eating')])
     with pytest.raises(ValueError, match='differ in shape'):
         metric.process({}, [_sample(gt[:16], gt, 'Eating')])
+    nan = gt.copy()
+    nan[3, 1] = np.nan  # MMPose's Procrustes would fail in the SVD
+    with pytest.raises(ValueError, match=r'H36MMetric: the prediction of data sample 0 '
+                       r'\(Eating, .*\) is not finite \(NaN or inf\) at joints \[3\]'):
+        metric.process({}, [_sample(nan, gt, 'Eating')])
 
 
 def test_through_evaluator_with_pose_data_samples():

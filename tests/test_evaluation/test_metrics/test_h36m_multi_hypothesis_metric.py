@@ -3,6 +3,7 @@ import pytest
 import torch
 from mmpose.registry import METRICS
 
+from metapose_plugin.evaluation.metrics import h36m_metric
 from metapose_plugin.structures.h36m_cameras import (camera_intrinsics, h36m_camera_param,
                                                      project_to_2d)
 
@@ -91,3 +92,32 @@ def test_clear_errors():
         METRICS.build(dict(type='H36MMultiHypothesisMetric', j_agg=False)).process(None, [single])
     with pytest.raises(ValueError, match='p_best_pool'):
         METRICS.build(dict(type='H36MMultiHypothesisMetric', p_best_pool='all'))
+
+
+def test_each_logged_table_names_its_aggregation(monkeypatch):
+    """Five per-action tables used to share one heading: each now says what
+    it is, the oracles as oracles."""
+    titles = []
+    monkeypatch.setattr(h36m_metric, 'print_log',
+                        lambda text, **kwargs: titles.append(text.splitlines()[0]))
+    run(METRICS.build(dict(type='H36MMultiHypothesisMetric')), [[sample(range(F))]])
+    prefix = 'H36MMultiHypothesisMetric: '
+    assert titles[0] == prefix + "headline P1/P2, the model's prediction " \
+        '(pred_instances.keypoints)'
+    assert sorted(titles[1:]) == [
+        prefix + 'J-Agg: per joint, the hypothesis whose reprojection is closest to the '
+        'input 2D',
+        prefix + 'J-Best (oracle): per joint, the hypothesis closest to the 3D ground truth',
+        prefix + 'P-Agg: mean of the hypotheses',
+        prefix + 'P-Best (oracle): the hypothesis with the lowest error against the 3D '
+        'ground truth']
+
+
+def test_non_finite_hypotheses_are_refused():
+    bad, keypoints = sample(range(F))
+    bad['pred_instances']['hypotheses'][0, 1, 2, 5, 0] = float('nan')
+    with pytest.raises(ValueError, match=r'data sample 0 \(S9 Walking camera 0, '
+                       r'pred_instances.hypotheses\) is not finite \(NaN or inf\) at frames '
+                       r'\[2\], joints \[5\]'):
+        METRICS.build(dict(type='H36MMultiHypothesisMetric')).process(
+            dict(inputs=[keypoints]), [bad])

@@ -133,3 +133,20 @@ def test_bad_samples():
     short = dict(sample, pred_instances=dict(keypoints=np.zeros((1, 17, 3))))
     with pytest.raises(ValueError, match='sample 0 .*disagree'):
         H36MSequenceMetric().process({}, [short])
+    # a NaN in a real frame is refused naming the sample and frame; in a
+    # padded frame (never scored) it is not read
+    pred = np.array(sample['pred_instances']['keypoints'], dtype=np.float64)
+    pred = pred.reshape(-1, 17, 3)
+    pad = np.asarray(sample['target_pad_mask'], bool)
+    real_frame = int(np.flatnonzero(~pad)[0])
+    broken = pred.copy()
+    broken[real_frame, 4, 2] = np.inf
+    with pytest.raises(ValueError, match=rf"data sample 0 \({sample['subject']} "
+                       rf"{sample['action']} subaction {sample['subaction']} camera "
+                       rf"{sample['camera_id']}\) is not finite .* at frames "
+                       rf"\[{sample['target_frame_ids'][real_frame]}\], joints \[4\]"):
+        H36MSequenceMetric().process({}, [dict(sample, pred_instances=dict(keypoints=broken))])
+    if pad.any():
+        padded = pred.copy()
+        padded[int(np.flatnonzero(pad)[0])] = np.nan
+        H36MSequenceMetric().process({}, [dict(sample, pred_instances=dict(keypoints=padded))])

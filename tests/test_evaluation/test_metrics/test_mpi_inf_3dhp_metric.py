@@ -227,3 +227,34 @@ def test_mpm16_variant():
     assert metrics['MPJPE'] == pytest.approx(errors.mean(), abs=1e-9)
     with pytest.raises(ValueError, match='17 joints'):
         MPIINF3DHPMetric(joint_order='mpm16', outfile_prefix='x')
+
+
+def test_non_finite_predictions_are_refused_or_misses():
+    """A NaN joint of a valid frame: an error naming the sample and frame, or
+    with nonfinite='miss' a miss for PCK and AUC and an infinite MPJPE (the
+    three count the same joints); a NaN in an invalid frame is never read."""
+    rng = np.random.RandomState(0)
+    gt = rng.uniform(-0.5, 0.5, (4, 17, 3)) + [0, 0, 4]
+    pred = gt - gt[:, 14:15]
+    sample = dict(sequence='TS2', target_frame_ids=np.arange(10, 14),
+                  target_valid=np.array([1, 0, 1, 1]), target_activity=np.array([1, 1, 3, 3]),
+                  gt_instances=dict(lifting_target=gt))
+    invalid_nan = pred.copy()
+    invalid_nan[1, 5] = np.nan
+    metric = MPIINF3DHPMetric()
+    metric.process({}, [dict(sample, pred_instances=dict(keypoints=invalid_nan[None]))])
+    assert metric.evaluate(1)['PCK'] == pytest.approx(100.0)
+    valid_nan = pred.copy()
+    valid_nan[2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"data sample 0 \(sequence TS2\) is not finite \(NaN "
+                       r"or inf\) at frames \[12\], joints \[3\].*nonfinite='miss'"):
+        MPIINF3DHPMetric().process({}, [dict(sample, pred_instances=dict(
+            keypoints=valid_nan[None]))])
+    metric = MPIINF3DHPMetric(nonfinite='miss')
+    metric.process({}, [dict(sample, pred_instances=dict(keypoints=valid_nan[None]))])
+    metrics = metric.evaluate(1)
+    # joint 3 (right elbow) of 1 of the 3 valid frames: 1 miss in 42 PCK joints
+    assert metrics['PCK'] == pytest.approx(100.0 * 41 / 42)
+    assert metrics['AUC'] < 100.0 and metrics['MPJPE'] == np.inf
+    with pytest.raises(ValueError, match='nonfinite must be one of'):
+        MPIINF3DHPMetric(nonfinite='skip')

@@ -39,3 +39,12 @@ def test_masked_and_reference_averages_per_manner():
     # composite: visible joints take the ground truth, so only the masked joint counts
     assert out['pose3d_mpjpe'] == pytest.approx(200.0 / K)
     assert out['pose2d_x1000'] == pytest.approx((200 + 1000) / K)
+
+
+@pytest.mark.parametrize('task', ['pose2d', 'lift', 'pose3d'])
+def test_non_finite_predictions_are_refused(task):
+    bad = sample(0, 0.1)
+    bad['pred_instances'][task][0, 1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=rf'MPMCompletionMetric: the prediction of data sample '
+                       rf'0 \(no metainfo, {task}\) is not finite \(NaN or inf\) at joints \[2\]'):
+        MPMCompletionMetric().process({}, [bad])

@@ -31,3 +31,14 @@ def test_metric_alignments_and_groups():
     assert out['objective'] == pytest.approx(1.5)
     with pytest.raises(ValueError, match='pred_instances'):
         metric.process(None, [dict(num_views=2)])
+
+
+def test_non_finite_pose_is_refused():
+    gt = torch.ones(17, 3, dtype=torch.float64)
+    pred = gt.clone()
+    pred[6, 1] = float('inf')
+    sample = dict(_sample(pred, gt, torch.eye(3, dtype=torch.float64), 4), subject='S9',
+                  action='Walking', frame=12)
+    with pytest.raises(ValueError, match=r'data sample 0 \(S9 Walking frame 12\) is not finite '
+                       r'\(NaN or inf\) at joints \[6\]'):
+        MultiViewMetaPoseMetric().process(None, [sample])
