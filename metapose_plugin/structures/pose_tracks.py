@@ -80,6 +80,12 @@ class PoseTrack:
         return len(self.frame_ids)
 
 
+def keypoint_boxes(keypoints: np.ndarray) -> np.ndarray:
+    """xyxy extent (N, 4) of keypoints (N, K, 2): a box for people the 2D
+    source gave no box for."""
+    return np.concatenate([keypoints.min(axis=1), keypoints.max(axis=1)], axis=-1)
+
+
 _FIELDS = ('keypoints', 'scores', 'bboxes', 'bbox_scores')
 
 

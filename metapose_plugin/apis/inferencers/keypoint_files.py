@@ -33,7 +33,7 @@ from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
 from metapose_plugin.engine.fileio import load_npz, read_or_raise
-from metapose_plugin.structures.pose_tracks import FramePeople, Pose2DVideo
+from metapose_plugin.structures.pose_tracks import FramePeople, Pose2DVideo, keypoint_boxes
 
 from .lifter_inputs import NUM_H36M_JOINTS, to_h36m
 from .person_tracker import PersonTracker
@@ -109,11 +109,6 @@ def _size_and_rate(path: str, image_size, fps, stored_size=None,
     return (int(size[0]), int(size[1])), rate
 
 
-def _boxes(keypoints: np.ndarray) -> np.ndarray:
-    """xyxy extent (N, 4) of keypoints (N, K, 2)."""
-    return np.concatenate([keypoints.min(axis=1), keypoints.max(axis=1)], axis=-1)
-
-
 def _check_joints(path: str, where: str, field: str, array: np.ndarray, shape: tuple) -> None:
     if array.shape != shape:
         raise ValueError(f'{path}: {where}{field} has shape {array.shape}, expected {shape} '
@@ -151,7 +146,7 @@ def _read_npz(path: str, image_size, fps) -> Pose2DVideo:
         people_keypoints = keypoints[t][keep]
         video.frames.append(FramePeople(
             track_ids=track_ids[t][keep].astype(np.int64), keypoints=people_keypoints,
-            scores=scores[t][keep], bboxes=_boxes(people_keypoints),
+            scores=scores[t][keep], bboxes=keypoint_boxes(people_keypoints),
             bbox_scores=scores[t][keep].mean(axis=-1)))
     return video
 
@@ -191,7 +186,7 @@ def _json_person(path: str, frame: int, index: int, person: dict) -> PoseDataSam
     if not (np.isfinite(keypoints).all() and np.isfinite(scores).all()):
         raise ValueError(f'{path}: {where}keypoints or keypoint_scores are not finite')
     box = (np.asarray(person['bbox'], np.float32).reshape(-1)
-           if 'bbox' in person else _boxes(keypoints[None])[0])
+           if 'bbox' in person else keypoint_boxes(keypoints[None])[0])
     if box.shape != (4, ):
         raise ValueError(f'{path}: {where}bbox has {box.size} values, expected [x1, y1, x2, y2]')
     sample = PoseDataSample(pred_instances=InstanceData(

@@ -9,9 +9,11 @@ import numpy as np
 from mmengine.logging import print_log
 from rich.progress import track as progress
 
-from metapose_plugin.structures.pose_tracks import Pose2DVideo, PoseTrack, build_tracks
+from metapose_plugin.structures.pose_tracks import (Pose2DVideo, PoseTrack, build_tracks,
+                                                    keypoint_boxes)
 
 from .keypoint_files import is_keypoint_file, read_keypoint_file
+from .lifter_inputs import NUM_H36M_JOINTS
 from .person_tracker import PersonTracker
 from .pose2d_pass import estimate_tracked_2d
 from .video_outputs import frame_sample, to_json, write_video_outputs
@@ -130,17 +132,17 @@ class OfflineLiftingMixin:
             raise ValueError('MetaPose3DInferencer.lift_sequence needs a sequence lifter; '
                              f'{type(self.model).__name__} lifts images')
         keypoints = np.asarray(keypoints, np.float32)
-        if keypoints.ndim != 3 or keypoints.shape[1:] != (17, 2) or not len(keypoints):
-            raise ValueError('lift_sequence: keypoints must be (T, 17, 2) H36M frame pixels, '
-                             f'got {keypoints.shape}')
+        if keypoints.ndim != 3 or keypoints.shape[1:] != (NUM_H36M_JOINTS, 2) or not len(
+                keypoints):
+            raise ValueError(f'lift_sequence: keypoints must be (T, {NUM_H36M_JOINTS}, 2) H36M '
+                             f'frame pixels, got {keypoints.shape}')
         if scores is None:
             scores = np.ones(keypoints.shape[:2], np.float32)
         elif np.shape(scores) != keypoints.shape[:2]:
             raise ValueError(f'lift_sequence: scores must be {keypoints.shape[:2]} (T, K), got '
                              f'{np.shape(scores)}')
-        corners = np.concatenate([keypoints.min(1), keypoints.max(1)], axis=-1)
         track = PoseTrack(track_id=0, frame_ids=np.arange(len(keypoints)), keypoints=keypoints,
-                          scores=np.asarray(scores, np.float32), bboxes=corners,
+                          scores=np.asarray(scores, np.float32), bboxes=keypoint_boxes(keypoints),
                           bbox_scores=np.ones(len(keypoints), np.float32),
                           interpolated=np.zeros(len(keypoints), bool))
         overlap = kwargs.pop('overlap', 0)
